@@ -1,0 +1,1 @@
+"""Generated protobuf and gRPC modules (compiled at build time from protos/)."""

@@ -1,0 +1,1 @@
+"""Nix as a configuration language for Python programs: Nix values into typed Python objects and back."""
