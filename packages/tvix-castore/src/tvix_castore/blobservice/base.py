@@ -1,0 +1,211 @@
+"""The BlobService interface: content-addressed storage of byte strings, by blake3 digest."""
+
+from __future__ import annotations
+
+import io
+import os
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from tvix_castore.digests import B3Digest
+    from tvix_castore.registry import ServiceUrl
+
+BytesLike = bytes | bytearray | memoryview
+"""Anything the services accept as blob data."""
+
+CHUNK_SIZE = 1 << 20
+"""Preferred size of the pieces blobs are read, stored and streamed in."""
+
+
+@dataclass(frozen=True, slots=True)
+class BlobStat:
+    """What a backend knows about a stored blob; ``size`` is None where it cannot tell cheaply."""
+
+    size: int | None
+
+
+class BlobReader(io.RawIOBase):
+    """A readable, seekable file object over one stored blob.
+
+    Subclasses implement :meth:`read` (returning at most ``size`` bytes, an
+    empty result only at the end) and :meth:`seek`; ``readinto``, ``readall``
+    and iteration come from :class:`io.RawIOBase`.
+    """
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    @abstractmethod
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    @abstractmethod
+    def seek(self, offset: int, whence: int = os.SEEK_SET, /) -> int: ...
+
+    @abstractmethod
+    def tell(self) -> int: ...
+
+    def readinto(self, buffer: Any, /) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+    def readall(self) -> bytes:
+        parts: list[bytes] = []
+        while chunk := self.read(CHUNK_SIZE):
+            parts.append(chunk)
+        return b"".join(parts)
+
+
+class BlobWriter(ABC):
+    """Receives the bytes of a new blob, hashing as it goes.
+
+    Nothing becomes visible in the store until :meth:`close` returns the digest.
+    :meth:`abort` (also done by leaving a ``with`` block on an exception)
+    discards everything written. ``close`` is idempotent: a repeated call
+    returns the same digest, or raises again if the first close failed.
+    Writing after close raises ValueError.
+    """
+
+    def __init__(self) -> None:
+        self._digest: B3Digest | None = None
+        self._finished = False
+        self._failure: BaseException | None = None
+
+    @abstractmethod
+    def _write(self, data: bytes | memoryview) -> None:
+        """Accept the next piece of the blob."""
+
+    @abstractmethod
+    def _commit(self) -> B3Digest:
+        """Make the blob visible in the store and return its digest."""
+
+    @abstractmethod
+    def _discard(self) -> None:
+        """Forget everything written so far."""
+
+    @property
+    def closed(self) -> bool:
+        """True once the writer was closed or aborted."""
+        return self._finished
+
+    @property
+    def digest(self) -> B3Digest | None:
+        """The digest returned by a successful :meth:`close`, else None."""
+        return self._digest
+
+    def write(self, data: BytesLike) -> int:
+        """Append ``data`` to the blob; returns the number of bytes accepted."""
+        if self._finished:
+            raise ValueError("write to a closed blob writer")
+        piece = data if isinstance(data, bytes) else memoryview(data).cast("B")
+        try:
+            self._write(piece)
+        except BaseException:
+            self.abort()
+            raise
+        return len(piece)
+
+    def close(self) -> B3Digest:
+        """Finish the blob, store it (unless present) and return its digest."""
+        if self._finished:
+            if self._digest is not None:
+                return self._digest
+            raise ValueError("blob writer was aborted or failed to close") from self._failure
+        self._finished = True
+        try:
+            self._digest = self._commit()
+        except BaseException as e:
+            self._failure = e
+            self._discard()
+            raise
+        return self._digest
+
+    def abort(self) -> None:
+        """Discard the blob; nothing written becomes visible. A no-op after close."""
+        if not self._finished:
+            self._finished = True
+            self._discard()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is not None:
+            self.abort()
+        elif not self._finished:
+            self.close()
+
+
+class BlobService(ABC):
+    """Stores blobs by their blake3 digest.
+
+    Backends are created from a URL through :func:`tvix_castore.blob_service_from_url`;
+    each registers a ``from_url`` class method. Services are thread-safe.
+    """
+
+    remote: ClassVar[bool] = False
+    """True when uploading is expensive (a network hop): callers should ask :meth:`has` first."""
+
+    @classmethod
+    @abstractmethod
+    def from_url(cls, url: ServiceUrl) -> Self:
+        """Build the backend from a parsed URL, rejecting parts it does not support."""
+
+    @abstractmethod
+    def has(self, digest: B3Digest) -> bool:
+        """True if the blob is stored."""
+
+    def stat(self, digest: B3Digest) -> BlobStat | None:
+        """Metadata of a stored blob, or None if it is missing."""
+        return BlobStat(size=None) if self.has(digest) else None
+
+    @abstractmethod
+    def open_read(self, digest: B3Digest) -> BlobReader | None:
+        """A seekable reader over the blob, or None if it is missing."""
+
+    @abstractmethod
+    def open_write(self) -> BlobWriter:
+        """A writer for a new blob; see :class:`BlobWriter`."""
+
+    def put(self, data: BytesLike) -> B3Digest:
+        """Store ``data`` as a blob and return its digest."""
+        view = memoryview(data).cast("B")
+        with self.open_write() as writer:
+            for start in range(0, len(view), CHUNK_SIZE):
+                writer.write(view[start : start + CHUNK_SIZE])
+            return writer.close()
+
+    def put_many(self, blobs: Sequence[BytesLike]) -> list[B3Digest]:
+        """Store several blobs given whole; backends may do it in one transaction."""
+        return [self.put(data) for data in blobs]
+
+    def read_all(self, digest: B3Digest) -> bytes | None:
+        """The whole blob in memory (for small blobs), or None if it is missing."""
+        reader = self.open_read(digest)
+        if reader is None:
+            return None
+        with reader:
+            return reader.readall()
+
+    def close(self) -> None:  # noqa: B027 - an optional hook, empty by default
+        """Release connections, files or environments held by the service."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,341 @@
+"""``lmdb:///path``: blobs in the embedded LMDB store (see :mod:`tvix_castore.lmdb_env`).
+
+A blob of at most 1 MiB is one record in the ``blobs`` database: a zero byte,
+then the data. A larger blob has a header there (a one byte, its size, the
+chunk size and the id of its chunk set) and its data in 1 MiB chunks in the
+``chunks`` database, keyed by chunk-set id and index.
+
+A writer streams full chunks into a fresh chunk set in batches, so neither
+memory nor temporary files grow with the blob. Until the header is written
+(in one transaction, on close) no record refers to the set, so the blob is
+invisible; aborting deletes the set. The set is listed in ``pending`` while
+the upload runs, so the chunks of an upload cut short by a crash can be
+found and removed by :meth:`LmdbBlobService.collect_garbage`. Data is checked
+against the digest as it is read.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import time
+from collections.abc import Sequence
+from typing import Any, Self
+
+import blake3
+
+from tvix_castore.blobservice.base import (
+    CHUNK_SIZE,
+    BlobReader,
+    BlobService,
+    BlobStat,
+    BlobWriter,
+    BytesLike,
+)
+from tvix_castore.blobservice.memory import BytesBlobReader, resolve_seek
+from tvix_castore.blobservice.verify import SequentialVerifier
+from tvix_castore.digests import B3Digest
+from tvix_castore.errors import StorageError
+from tvix_castore.lmdb_env import LmdbEnvironment, open_environment, release_environment
+from tvix_castore.registry import ServiceUrl
+
+INLINE = b"\x00"
+CHUNKED = b"\x01"
+SET_ID_LEN = 16
+_HEADER = struct.Struct(">QI16s")
+_INDEX = struct.Struct(">Q")
+_TIME = struct.Struct(">d")
+STAGE_BATCH = 16
+"""A writer commits its chunks in transactions of this many chunks."""
+
+
+def chunk_key(set_id: bytes, index: int) -> bytes:
+    """Key of chunk ``index`` of chunk set ``set_id`` in the chunks database."""
+    return set_id + _INDEX.pack(index)
+
+
+def lmdb_failure(action: str, env: LmdbEnvironment, error: Exception) -> StorageError:
+    """A StorageError for an LMDB failure, spelling out a full map."""
+    import lmdb
+
+    if isinstance(error, lmdb.MapFullError):
+        return StorageError(
+            f"unable to {action}: the lmdb store at {env.path} is full "
+            f"(map_size {env.map_size} bytes; raise it with ?map_size=)"
+        )
+    return StorageError(f"unable to {action} in the lmdb store at {env.path}: {error}")
+
+
+def _delete_set(txn: Any, env: LmdbEnvironment, set_id: bytes, count: int) -> None:
+    for index in range(count):
+        txn.delete(chunk_key(set_id, index), db=env.chunks)
+    txn.delete(set_id, db=env.pending)
+
+
+class LmdbBlobReader(BlobReader):
+    """Reads a chunked blob, one chunk (one short read transaction) at a time."""
+
+    def __init__(
+        self, env: LmdbEnvironment, digest: B3Digest, size: int, chunk_size: int, set_id: bytes
+    ) -> None:
+        super().__init__()
+        self._env = env
+        self._digest = digest
+        self._size = size
+        self._chunk_size = chunk_size
+        self._set_id = set_id
+        self._pos = 0
+        self._cached_index = -1
+        self._cached: bytes = b""
+        self._verifier = SequentialVerifier(digest, f"lmdb store {env.path}")
+
+    def _chunk(self, index: int) -> bytes:
+        import lmdb
+
+        if index != self._cached_index:
+            try:
+                with self._env.env.begin(db=self._env.chunks) as txn:
+                    data = txn.get(chunk_key(self._set_id, index))
+            except lmdb.Error as e:
+                raise lmdb_failure(f"read blob {self._digest}", self._env, e) from None
+            expected = min(self._chunk_size, self._size - index * self._chunk_size)
+            if data is None or len(data) != expected:
+                found = "missing" if data is None else f"{len(data)} bytes instead of {expected}"
+                raise StorageError(f"blob {self._digest} is corrupt: chunk {index} is {found}")
+            self._cached_index, self._cached = index, data
+        return self._cached
+
+    def read(self, size: int = -1, /) -> bytes:
+        self._checkClosed()
+        end = self._size if size is None or size < 0 else min(self._size, self._pos + size)
+        parts: list[bytes] = []
+        while self._pos < end:
+            index, offset = divmod(self._pos, self._chunk_size)
+            chunk = self._chunk(index)
+            want = end - self._pos
+            piece = chunk if offset == 0 and want >= len(chunk) else chunk[offset : offset + want]
+            self._verifier.feed(self._pos, piece)
+            self._pos += len(piece)
+            parts.append(piece)
+        if self._pos >= self._size:
+            self._verifier.finish(self._size)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET, /) -> int:
+        self._checkClosed()
+        self._pos = resolve_seek(offset, whence, self._pos, self._size)
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+
+def _immutable(data: bytes | memoryview) -> bool:
+    """True if ``data`` can be kept without copying (nobody can change it later)."""
+    return isinstance(data, bytes) or isinstance(data.obj, bytes)
+
+
+class LmdbBlobWriter(BlobWriter):
+    """Streams a blob into a fresh chunk set and publishes it with one header record on close."""
+
+    def __init__(self, service: LmdbBlobService) -> None:
+        super().__init__()
+        self._env = service._env
+        self._hasher = blake3.blake3()
+        self._buffer = bytearray()
+        self._ready: list[bytes | memoryview] = []
+        self._set_id = os.urandom(SET_ID_LEN)
+        self._staged = 0
+        self._size = 0
+
+    def _write(self, data: bytes | memoryview) -> None:
+        self._hasher.update(data)
+        self._size += len(data)
+        if not self._buffer and len(data) == CHUNK_SIZE and _immutable(data):
+            self._ready.append(data)
+        else:
+            self._buffer += data
+            while len(self._buffer) >= CHUNK_SIZE:
+                self._ready.append(bytes(self._buffer[:CHUNK_SIZE]))
+                del self._buffer[:CHUNK_SIZE]
+        if len(self._ready) >= STAGE_BATCH:
+            self._stage()
+
+    def _stage(self) -> None:
+        """Write the ready chunks under the (not yet referenced) chunk set."""
+        import lmdb
+
+        try:
+            with self._env.env.begin(write=True) as txn:
+                if self._staged == 0:
+                    txn.put(self._set_id, _TIME.pack(time.time()), db=self._env.pending)
+                for chunk in self._ready:
+                    txn.put(chunk_key(self._set_id, self._staged), chunk, db=self._env.chunks)
+                    self._staged += 1
+        except lmdb.Error as e:
+            raise lmdb_failure("store blob data", self._env, e) from None
+        self._ready = []
+
+    def _commit(self) -> B3Digest:
+        import lmdb
+
+        digest = B3Digest(self._hasher.digest())
+        env = self._env
+        if self._size > CHUNK_SIZE and len(self._ready) > STAGE_BATCH // 2:
+            self._stage()
+        try:
+            with env.env.begin(write=True) as txn:
+                if txn.get(digest, db=env.blobs) is not None:
+                    _delete_set(txn, env, self._set_id, self._staged)
+                elif self._size <= CHUNK_SIZE:
+                    data = self._ready[0] if self._ready else bytes(self._buffer)
+                    txn.put(digest, INLINE + data, db=env.blobs)
+                else:
+                    for chunk in (
+                        [*self._ready, bytes(self._buffer)] if self._buffer else self._ready
+                    ):
+                        txn.put(chunk_key(self._set_id, self._staged), chunk, db=env.chunks)
+                        self._staged += 1
+                    txn.delete(self._set_id, db=env.pending)
+                    header = CHUNKED + _HEADER.pack(self._size, CHUNK_SIZE, self._set_id)
+                    txn.put(digest, header, db=env.blobs)
+        except lmdb.Error as e:
+            raise lmdb_failure(f"store blob {digest}", env, e) from None
+        self._staged = 0
+        self._ready, self._buffer = [], bytearray()
+        return digest
+
+    def _discard(self) -> None:
+        import lmdb
+
+        self._ready, self._buffer = [], bytearray()
+        if self._staged:
+            try:
+                with self._env.env.begin(write=True) as txn:
+                    _delete_set(txn, self._env, self._set_id, self._staged)
+            except lmdb.Error:
+                pass  # left for collect_garbage
+            self._staged = 0
+
+
+class LmdbBlobService(BlobService):
+    """Blobs in an LMDB environment on disk."""
+
+    def __init__(self, env: LmdbEnvironment) -> None:
+        self._env = env
+        self._closed = False
+
+    @classmethod
+    def from_url(cls, url: ServiceUrl) -> Self:
+        """``lmdb:///abs/path``, or ``lmdb://`` for a temporary store."""
+        return cls(open_environment(url))
+
+    @property
+    def environment(self) -> LmdbEnvironment:
+        """The shared LMDB environment."""
+        return self._env
+
+    def _header(self, digest: B3Digest) -> bytes | None:
+        import lmdb
+
+        try:
+            with self._env.env.begin(db=self._env.blobs) as txn:
+                value: bytes | None = txn.get(digest)
+                return value
+        except lmdb.Error as e:
+            raise lmdb_failure(f"look up blob {digest}", self._env, e) from None
+
+    def _parse_header(self, digest: B3Digest, value: bytes) -> tuple[int, int, bytes]:
+        if value[:1] == CHUNKED and len(value) == 1 + _HEADER.size:
+            size, chunk_size, set_id = _HEADER.unpack_from(value, 1)
+            if chunk_size > 0:
+                return size, chunk_size, set_id
+        raise StorageError(f"blob {digest} is corrupt: malformed record in {self._env.path}")
+
+    def has(self, digest: B3Digest) -> bool:
+        return self._header(digest) is not None
+
+    def stat(self, digest: B3Digest) -> BlobStat | None:
+        value = self._header(digest)
+        if value is None:
+            return None
+        if value[:1] == INLINE:
+            return BlobStat(size=len(value) - 1)
+        return BlobStat(size=self._parse_header(digest, value)[0])
+
+    def open_read(self, digest: B3Digest) -> BlobReader | None:
+        value = self._header(digest)
+        if value is None:
+            return None
+        if value[:1] == INLINE:
+            data = value[1:]
+            if B3Digest.of(data) != digest:
+                raise StorageError(f"blob {digest} in {self._env.path} is corrupt: wrong digest")
+            return BytesBlobReader(data)
+        size, chunk_size, set_id = self._parse_header(digest, value)
+        return LmdbBlobReader(self._env, digest, size, chunk_size, set_id)
+
+    def open_write(self) -> BlobWriter:
+        return LmdbBlobWriter(self)
+
+    def put(self, data: BytesLike) -> B3Digest:
+        """Store a blob given whole: hashed once, written in one transaction."""
+        return self.put_many([data])[0]
+
+    def put_many(self, blobs: Sequence[BytesLike]) -> list[B3Digest]:
+        """Store blobs given whole, all in one transaction."""
+        import lmdb
+
+        digests = [B3Digest.of(data) for data in blobs]
+        try:
+            with self._env.env.begin(write=True) as txn:
+                for digest, data in zip(digests, blobs, strict=True):
+                    if txn.get(digest, db=self._env.blobs) is not None:
+                        continue
+                    if len(data) <= CHUNK_SIZE:
+                        txn.put(digest, INLINE + data, db=self._env.blobs)
+                        continue
+                    set_id = os.urandom(SET_ID_LEN)
+                    view = memoryview(data).cast("B")
+                    for index, start in enumerate(range(0, len(view), CHUNK_SIZE)):
+                        piece = view[start : start + CHUNK_SIZE]
+                        txn.put(chunk_key(set_id, index), piece, db=self._env.chunks)
+                    header = CHUNKED + _HEADER.pack(len(view), CHUNK_SIZE, set_id)
+                    txn.put(digest, header, db=self._env.blobs)
+        except lmdb.Error as e:
+            raise lmdb_failure(f"store {len(blobs)} blob(s)", self._env, e) from None
+        return digests
+
+    def collect_garbage(self, older_than: float = 24 * 3600) -> int:
+        """Delete the chunks of uploads that started over ``older_than`` seconds ago and never
+        finished (their process died); returns how many such uploads were removed."""
+        import lmdb
+
+        cutoff = time.time() - older_than
+        removed = 0
+        try:
+            with self._env.env.begin(write=True) as txn:
+                stale = [
+                    bytes(key)
+                    for key, value in txn.cursor(db=self._env.pending)
+                    if _TIME.unpack(value)[0] < cutoff
+                ]
+                for set_id in stale:
+                    cursor = txn.cursor(db=self._env.chunks)
+                    if cursor.set_range(set_id):
+                        while cursor.key()[:SET_ID_LEN] == set_id and cursor.delete():
+                            pass
+                    txn.delete(set_id, db=self._env.pending)
+                    removed += 1
+        except lmdb.Error as e:
+            raise lmdb_failure("collect garbage", self._env, e) from None
+        return removed
+
+    def flush(self) -> None:
+        """Force everything committed so far to disk."""
+        self._env.flush()
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            release_environment(self._env)
