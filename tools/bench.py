@@ -25,6 +25,10 @@ SUITES = {
     "parse": "bench_parse",
     "eval": "bench_eval",
     "castore": "bench_castore",
+    "store": "bench_store",
+    "http": "bench_http",
+    "serde": "bench_serde",
+    "cli": "bench_cli",
 }
 
 

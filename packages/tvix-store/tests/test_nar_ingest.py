@@ -1,0 +1,158 @@
+"""NAR ingest: NAR → castore → NAR round trips, rejection of bad archives, hash checks."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from nix_compat.nar import dump_path
+from tvix_castore.directory import DirectoryNode, FileNode, SymlinkNode, directory_digest
+from tvix_store.errors import NarIngestError
+from tvix_store.nar import ingest_nar, write_nar
+
+from .conftest import Store
+from .fixtures import (
+    DIRECTORY_COMPLICATED,
+    EMPTY_BLOB_DIGEST,
+    HELLOWORLD_BLOB_CONTENTS,
+    HELLOWORLD_BLOB_DIGEST,
+    NAR_CONTENTS_COMPLICATED,
+    NAR_CONTENTS_HELLOWORLD,
+    NAR_CONTENTS_SYMLINK,
+)
+
+
+def _render(node: DirectoryNode | FileNode | SymlinkNode, store: Store) -> bytes:
+    out = io.BytesIO()
+    write_nar(out, node, store.blobs, store.directories)
+    return out.getvalue()
+
+
+def test_ingest_symlink(memory_store: Store) -> None:
+    result = ingest_nar(
+        io.BytesIO(NAR_CONTENTS_SYMLINK), memory_store.blobs, memory_store.directories, b"name"
+    )
+    assert result.root == SymlinkNode(name=b"name", target=b"/nix/store/somewhereelse")
+    assert result.nar_size == len(NAR_CONTENTS_SYMLINK)
+    assert result.nar_sha256 == hashlib.sha256(NAR_CONTENTS_SYMLINK).digest()
+
+
+def test_ingest_file(memory_store: Store) -> None:
+    result = ingest_nar(
+        io.BytesIO(NAR_CONTENTS_HELLOWORLD), memory_store.blobs, memory_store.directories, b"f"
+    )
+    assert result.root == FileNode(
+        name=b"f", digest=HELLOWORLD_BLOB_DIGEST, size=len(HELLOWORLD_BLOB_CONTENTS)
+    )
+    assert memory_store.blobs.read_all(HELLOWORLD_BLOB_DIGEST) == HELLOWORLD_BLOB_CONTENTS
+
+
+def test_ingest_complicated(store: Store) -> None:
+    result = ingest_nar(
+        io.BytesIO(NAR_CONTENTS_COMPLICATED), store.blobs, store.directories, b"root"
+    )
+    assert isinstance(result.root, DirectoryNode)
+    assert result.root.digest == directory_digest(DIRECTORY_COMPLICATED)
+    assert store.blobs.has(EMPTY_BLOB_DIGEST)
+    assert _render(result.root, store) == NAR_CONTENTS_COMPLICATED
+
+
+@pytest.mark.parametrize(
+    ("nar", "message"),
+    [
+        (b"", "truncated"),
+        (NAR_CONTENTS_HELLOWORLD[:-8], "truncated"),
+        (NAR_CONTENTS_HELLOWORLD + b"\0" * 8, "trailing data"),
+        (NAR_CONTENTS_HELLOWORLD.replace(b"regular", b"regulax"), "unknown node type"),
+        # The two entries of the complicated directory swapped: not sorted.
+        (NAR_CONTENTS_COMPLICATED.replace(b"aa\0", b"zz\0"), "unsorted"),
+    ],
+    ids=["empty", "truncated", "trailing", "bad type", "unsorted"],
+)
+def test_rejects_non_canonical(memory_store: Store, nar: bytes, message: str) -> None:
+    with pytest.raises(NarIngestError, match=message):
+        ingest_nar(io.BytesIO(nar), memory_store.blobs, memory_store.directories, b"x")
+    assert list(memory_store.path_infos.list()) == []
+
+
+def test_rejects_hash_mismatch_and_stores_no_graph(memory_store: Store) -> None:
+    with pytest.raises(NarIngestError, match="NAR hash mismatch"):
+        ingest_nar(
+            io.BytesIO(NAR_CONTENTS_COMPLICATED),
+            memory_store.blobs,
+            memory_store.directories,
+            b"x",
+            expected_sha256=bytes(32),
+        )
+    assert memory_store.directories.get(directory_digest(DIRECTORY_COMPLICATED)) is None
+    with pytest.raises(NarIngestError, match="NAR size mismatch"):
+        ingest_nar(
+            io.BytesIO(NAR_CONTENTS_COMPLICATED),
+            memory_store.blobs,
+            memory_store.directories,
+            b"x",
+            expected_size=1,
+        )
+    sha = hashlib.sha256(NAR_CONTENTS_COMPLICATED).digest()
+    result = ingest_nar(
+        io.BytesIO(NAR_CONTENTS_COMPLICATED),
+        memory_store.blobs,
+        memory_store.directories,
+        b"x",
+        expected_sha256=sha,
+        expected_size=len(NAR_CONTENTS_COMPLICATED),
+    )
+    assert result.nar_sha256 == sha
+
+
+def _make_tree(root: Path, spec: dict[str, object]) -> None:
+    root.mkdir()
+    for name, value in spec.items():
+        path = root / name
+        if isinstance(value, dict):
+            _make_tree(path, value)
+        elif isinstance(value, tuple):
+            os.symlink(value[0], path)
+        else:
+            assert isinstance(value, bytes)
+            path.write_bytes(value)
+            if len(value) % 3 == 0:
+                path.chmod(0o755)
+
+
+_names = st.text(alphabet="abcXYZ._-+=0", min_size=1, max_size=8).filter(
+    lambda n: n not in (".", "..")
+)
+_trees = st.recursive(
+    st.binary(max_size=300) | st.tuples(st.text(alphabet="abc/.", min_size=1, max_size=10)),
+    lambda children: st.dictionaries(_names, children, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(spec=st.dictionaries(_names, _trees, max_size=4))
+def test_round_trip_matches_dump(
+    tmp_path_factory: pytest.TempPathFactory, spec: dict[str, object]
+) -> None:
+    """dump(fs) == render(ingest(dump(fs))) for generated trees."""
+    from tvix_castore.registry import blob_service_from_url, directory_service_from_url
+
+    root = tmp_path_factory.mktemp("tree") / "t"
+    _make_tree(root, spec)
+    expected = io.BytesIO()
+    dump_path(root, expected)
+    blobs = blob_service_from_url("memory://")
+    directories = directory_service_from_url("memory://")
+    result = ingest_nar(io.BytesIO(expected.getvalue()), blobs, directories, b"t")
+    out = io.BytesIO()
+    write_nar(out, result.root, blobs, directories)
+    assert out.getvalue() == expected.getvalue()
+    assert result.nar_sha256 == hashlib.sha256(expected.getvalue()).digest()

@@ -1,0 +1,190 @@
+"""Benchmark tvix-store against C++ Nix on a few-hundred-MB tree, side by side.
+
+Measures, interleaving the two tools and keeping the best of several runs (the
+machine may be shared):
+  export  — rendering the stored path as NAR vs ``nix-store --dump`` of the tree;
+  ingest  — NAR → a fresh store vs ``nix-store --restore`` into a fresh directory;
+  fuse    — sequential read of the largest file through ``tvix-store mount``.
+
+Usage: python tools/bench_store.py [--size-mb 300] [--runs 5] [--workdir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+
+def make_tree(root: Path, size_mb: int) -> None:
+    """Two large files (70% of the size) and many small ones in nested directories."""
+    rng = random.Random(42)
+    root.mkdir(parents=True)
+    big = int(size_mb * 0.35) << 20
+    for i in range(2):
+        (root / f"big{i}.bin").write_bytes(os.urandom(big))
+    small_budget = (size_mb << 20) - 2 * big
+    d = 0
+    while small_budget > 0:
+        sub = root / f"dir{d:03}" / "sub"
+        sub.mkdir(parents=True)
+        for i in range(50):
+            n = rng.randint(1_000, 60_000)
+            (sub / f"file{i:03}").write_bytes(os.urandom(n))
+            small_budget -= n
+        os.symlink("../big0.bin", root / f"dir{d:03}" / "link")
+        d += 1
+
+
+def best_of(runs: int, fns: dict[str, Callable[[], None]]) -> dict[str, list[float]]:
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(runs):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
+def show(title: str, ours: str, theirs: str, times: dict[str, list[float]]) -> float:
+    a, b = min(times[ours]), min(times[theirs])
+    print(f"{title}:")
+    for name in (ours, theirs):
+        best, median = min(times[name]), statistics.median(times[name])
+        print(f"  {name:34s} best {best:7.3f}s  median {median:7.3f}s")
+    ratio = a / b
+    print(f"  ratio (best/best) {ratio:.2f}x")
+    return ratio
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size-mb", type=int, default=300)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--workdir", type=Path, default=None)
+    args = parser.parse_args()
+    if shutil.which("nix-store") is None:
+        sys.exit("nix-store is not installed: nothing to compare with")
+
+    from tvix_castore.registry import blob_service_from_url, directory_service_from_url
+    from tvix_store.importer import import_path
+    from tvix_store.nar import ingest_nar, write_nar
+    from tvix_store.pathinfo import path_info_root_node
+    from tvix_store.pathinfoservice import path_info_service_from_url
+
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="bench-store-"))
+    tree = work / "tree"
+    if not tree.exists():
+        make_tree(tree, args.size_mb)
+    store_url = f"lmdb://{work / 'store'}"
+    blobs = blob_service_from_url(store_url)
+    directories = directory_service_from_url(store_url)
+    infos = path_info_service_from_url(store_url, blobs, directories)
+    store_path, info = import_path(tree, blobs, directories, infos)
+    root = path_info_root_node(info)
+    nar_size = info.narinfo.nar_size
+    print(f"tree: {tree} ({nar_size / 1e6:.0f} MB as NAR), store path {store_path}")
+    print(f"machine: {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
+
+    devnull = open(os.devnull, "wb")  # noqa: SIM115
+    nar_file = work / "tree.nar"
+    with open(nar_file, "wb") as f:
+        subprocess.run(["nix-store", "--dump", str(tree)], stdout=f, check=True)
+
+    def nix_dump() -> None:
+        subprocess.run(["nix-store", "--dump", str(tree)], stdout=devnull, check=True)
+
+    def tvix_render() -> None:
+        write_nar(devnull, root, blobs, directories)
+
+    def tvix_cli_export() -> None:
+        subprocess.run(
+            [sys.executable, "-m", "tvix_store", "export", store_path.to_absolute_path()],
+            stdout=devnull,
+            check=True,
+            env={**os.environ, "BLOB_SERVICE_ADDR": store_url,
+                 "DIRECTORY_SERVICE_ADDR": store_url, "PATH_INFO_SERVICE_ADDR": store_url},
+        )  # fmt: skip
+
+    times = best_of(
+        args.runs,
+        {
+            "tvix-store render (in process)": tvix_render,
+            "nix-store --dump": nix_dump,
+            "tvix-store export (command)": tvix_cli_export,
+        },
+    )
+    show("NAR export", "tvix-store render (in process)", "nix-store --dump", times)
+    show("NAR export incl. start-up", "tvix-store export (command)", "nix-store --dump", times)
+
+    counter = [0]
+
+    def nix_restore() -> None:
+        counter[0] += 1
+        target = work / f"restored{counter[0]}"
+        with open(nar_file, "rb") as f:
+            subprocess.run(["nix-store", "--restore", str(target)], stdin=f, check=True)
+        shutil.rmtree(target)
+
+    def tvix_ingest() -> None:
+        counter[0] += 1
+        url = f"lmdb://{work / f'ingest{counter[0]}'}"
+        b = blob_service_from_url(url)
+        d = directory_service_from_url(url)
+        with open(nar_file, "rb") as f:
+            ingest_nar(f, b, d, b"x")
+        d.close()
+        b.close()
+        shutil.rmtree(work / f"ingest{counter[0]}")
+
+    times = best_of(args.runs, {"tvix-store ingest (fresh lmdb)": tvix_ingest,
+                                "nix-store --restore": nix_restore})  # fmt: skip
+    show("NAR ingest", "tvix-store ingest (fresh lmdb)", "nix-store --restore", times)
+
+    infos.close()
+    directories.close()
+    blobs.close()
+    fuse_read(work, store_url, store_path.to_absolute_path(), args.runs)
+
+
+def fuse_read(work: Path, store_url: str, store_path: str, runs: int) -> None:
+    from tvix_store.fs import fuse_unavailable_reason
+
+    reason = fuse_unavailable_reason()
+    if reason is not None:
+        print(f"FUSE: skipped ({reason})")
+        return
+    rates = []
+    for i in range(runs):
+        mnt = work / f"mnt{i}"
+        mnt.mkdir(exist_ok=True)
+        env = {**os.environ, "BLOB_SERVICE_ADDR": store_url, "DIRECTORY_SERVICE_ADDR": store_url,
+               "PATH_INFO_SERVICE_ADDR": store_url}  # fmt: skip
+        proc = subprocess.Popen([sys.executable, "-m", "tvix_store", "mount", str(mnt)], env=env)
+        while not os.path.ismount(mnt):
+            time.sleep(0.05)
+        try:
+            path = mnt / os.path.basename(store_path) / "big1.bin"
+            size = path.stat().st_size
+            start = time.perf_counter()
+            with open(path, "rb", buffering=0) as f:
+                while f.read(1 << 20):
+                    pass
+            rates.append(size / (time.perf_counter() - start) / 1e6)
+        finally:
+            subprocess.run(["fusermount3", "-u", str(mnt)], check=False)
+            proc.wait()
+    print("FUSE sequential read (fresh mount, cold page cache):")
+    print(f"  best {max(rates):.0f} MB/s  median {statistics.median(rates):.0f} MB/s")
+
+
+if __name__ == "__main__":
+    main()
