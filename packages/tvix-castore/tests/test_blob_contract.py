@@ -163,7 +163,9 @@ def test_large_blob_streams_with_bounded_memory(blob_service: BlobService) -> No
     assert total == size
     assert check.digest() == digest
     if type(blob_service).__name__ != "MemoryBlobService":
-        assert peak < 48 << 20, f"peak traced memory {peak} bytes"
+        # The gRPC server runs in this process, so its in-flight messages count too; holding
+        # the blob whole would need well over 100 MiB (the blob plus its copies).
+        assert peak < 64 << 20, f"peak traced memory {peak} bytes"
 
 
 def test_concurrent_writers(blob_service: BlobService) -> None:
