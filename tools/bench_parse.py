@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Parser benchmark: tvix_eval's run-time parser against `nix-instantiate --parse`.
+
+Generates a 40,000-line Nix file with ../shared/bench/gen_nix.py and measures,
+each in a fresh subprocess so that nothing is warm by accident:
+
+- the cold parse (source text to syntax tree), best of a few runs;
+- the cached load of the same file from the on-disk parse cache;
+- the peak memory of a parse (tracemalloc peak, and the process's max RSS);
+- C++ Nix parsing the same file (`nix-instantiate --parse`, best of a few runs).
+
+`run()` returns the rows for tools/bench.py; run directly to print them.
+Targets (issue 3): >= 50,000 lines/s, cached load <= 30 ms, peak <= 150 MB.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+GEN = ROOT.parent / "shared" / "bench" / "gen_nix.py"
+LINES = 40_000
+REPEAT = 3
+
+# Runs in a child process: prints one JSON object.
+_CHILD = r"""
+import gc, json, resource, sys, time, tracemalloc
+mode, path, cache_dir = sys.argv[1], sys.argv[2], sys.argv[3]
+text = open(path, encoding="utf-8").read()
+from tvix_eval.syntax import parse
+from tvix_eval.syntax.cache import parse_cached
+from pathlib import Path
+out = {}
+if mode == "cold":
+    t0 = time.perf_counter(); c0 = time.process_time()
+    parse(text, path)
+    out["wall_s"] = time.perf_counter() - t0
+    out["cpu_s"] = time.process_time() - c0
+elif mode == "memory":
+    tracemalloc.start()
+    tree = parse(text, path)
+    out["peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+elif mode == "prime":
+    parse_cached(text, path, directory=Path(cache_dir))
+else:  # cached
+    t0 = time.perf_counter(); c0 = time.process_time()
+    parse_cached(text, path, directory=Path(cache_dir))
+    out["wall_s"] = time.perf_counter() - t0
+    out["cpu_s"] = time.process_time() - c0
+out["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps(out))
+"""
+
+
+def _child(mode: str, path: Path, cache_dir: Path) -> dict[str, float]:
+    proc = subprocess.run(
+        [sys.executable, "-c", _CHILD, mode, str(path), str(cache_dir)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(proc.stdout)  # type: ignore[no-any-return]
+
+
+def _nix_time(path: Path) -> float | None:
+    nix = shutil.which("nix-instantiate")
+    if nix is None:
+        return None
+    best = float("inf")
+    for _ in range(REPEAT):
+        t0 = time.perf_counter()
+        subprocess.run([nix, "--parse", str(path)], capture_output=True, check=True)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def run() -> list[dict[str, Any]]:
+    with tempfile.TemporaryDirectory(prefix="bench-parse-") as tmp:
+        work = Path(tmp)
+        src = work / "all-packages.nix"
+        src.write_text(
+            subprocess.run(
+                [sys.executable, str(GEN), str(LINES)], capture_output=True, text=True, check=True
+            ).stdout
+        )
+        lines = src.read_text().count("\n")
+        cache_dir = work / "cache"
+        cold = [_child("cold", src, cache_dir) for _ in range(REPEAT)]
+        memory = _child("memory", src, cache_dir)
+        _child("prime", src, cache_dir)
+        cached = [_child("cached", src, cache_dir) for _ in range(REPEAT)]
+        nix_s = _nix_time(src)
+    ours = min(r["wall_s"] for r in cold)
+    ours_cpu = min(r["cpu_s"] for r in cold)
+    row: dict[str, Any] = {
+        "name": f"parse gen_nix.py {LINES}",
+        "ours_s": round(ours, 3),
+        "ours_cpu_s": round(ours_cpu, 3),
+        "nix_s": None if nix_s is None else round(nix_s, 3),
+        "ratio": None if nix_s is None else round(ours / nix_s, 1),
+        "lines_per_s": round(lines / ours),
+        "lines_per_cpu_s": round(lines / ours_cpu),
+        "cached_load_ms": round(min(r["wall_s"] for r in cached) * 1000, 1),
+        "cached_load_cpu_ms": round(min(r["cpu_s"] for r in cached) * 1000, 1),
+        "peak_mb": round(memory["peak_mb"], 1),
+        "maxrss_mb": round(max(r["maxrss_mb"] for r in cold), 1),
+    }
+    return [row]
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    for r in run():
+        print(json.dumps(r, indent=2))
