@@ -1,0 +1,347 @@
+"""The public entry points: :func:`evaluate`, :class:`Evaluator` and :func:`to_python`.
+
+Evaluation runs on a worker thread with a large stack and a high recursion limit, so deeply
+recursive Nix programs work; running out anyway is the Nix error ``stack overflow``.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar, overload
+
+from tvix_eval.errors import NixError
+from tvix_eval.io import EvalIO, FilesystemIO, PureIO
+from tvix_eval.runtime import context as _context
+from tvix_eval.runtime.errors import EvalError, InternalError, StackOverflow
+from tvix_eval.runtime.values import Value
+
+T = TypeVar("T")
+
+#: C stack of the evaluation thread (virtual memory; only touched pages are used).
+STACK_BYTES = 1 << 30
+#: Python frames the evaluation thread may nest (a Nix call level takes a handful).
+RECURSION_LIMIT = 1_500_000
+
+#: young-generation threshold of the cyclic collector while evaluating
+GC_THRESHOLD = 20_000
+
+_stack_lock = threading.Lock()
+
+
+def run_in_deep_thread(fn: Callable[[], T], recursion_limit: int = RECURSION_LIMIT) -> T:
+    """Run ``fn`` on a thread with a large stack; RecursionError becomes ``stack overflow``."""
+    result: list[T] = []
+    error: list[BaseException] = []
+
+    def target() -> None:
+        previous_limit = sys.getrecursionlimit()
+        previous_gc = gc.get_threshold()
+        try:
+            sys.setrecursionlimit(recursion_limit)
+            # Evaluation allocates many small objects (thunks, frames); collecting the young
+            # generation less often saves ~10-15% on deep recursion.
+            gc.set_threshold(max(previous_gc[0], GC_THRESHOLD), *previous_gc[1:])
+            result.append(fn())
+        except RecursionError:
+            error.append(StackOverflow())
+        except MemoryError:
+            error.append(EvalError("out of memory"))
+        except BaseException as exc:
+            error.append(exc)
+        finally:
+            sys.setrecursionlimit(previous_limit)
+            gc.set_threshold(*previous_gc)
+
+    with _stack_lock:
+        previous = threading.stack_size(STACK_BYTES)
+        try:
+            thread = threading.Thread(target=target, name="nix-eval", daemon=True)
+            thread.start()
+        finally:
+            threading.stack_size(previous)
+    thread.join()
+    if error:
+        raise error[0]
+    return result[0]
+
+
+def parse_search_path(entries: Iterable[str]) -> list[tuple[str | None, str]]:
+    """``-I``/``NIX_PATH`` entries (``prefix=path`` or ``path``) as ``(prefix, path)`` pairs."""
+    out: list[tuple[str | None, str]] = []
+    for entry in entries:
+        for part in entry.split(":"):
+            if not part:
+                continue
+            if "=" in part:
+                prefix, path = part.split("=", 1)
+                out.append((prefix, path))
+            else:
+                out.append((None, part))
+    return out
+
+
+class Evaluator:
+    """Evaluates Nix code; keeps the builtins and the import cache across calls.
+
+    ``io`` decides what file access is allowed (default: none); ``impure=True`` also enables the
+    impure builtins (``getEnv``, ``currentTime``…) and, without an explicit ``io``, real
+    file-system access.
+    """
+
+    def __init__(
+        self,
+        *,
+        io: EvalIO | None = None,
+        search_path: Iterable[str] = (),
+        impure: bool = False,
+        trace: Callable[[str], None] | None = None,
+        recursion_limit: int = RECURSION_LIMIT,
+    ) -> None:
+        from tvix_eval.builtins import make_globals
+
+        #: how many Python frames evaluation may nest before ``stack overflow``
+        self.recursion_limit = recursion_limit
+        if io is None:
+            io = FilesystemIO() if impure else PureIO()
+        self.io = io
+        self.state = _context.EvalState(io=io, search_path=parse_search_path(search_path))
+        self.state.current_time = int(time.time())
+        if trace is not None:
+            self.state.trace_out = trace
+        self.state.import_file = self._import_file
+        previous = _context.activate(self.state)
+        try:
+            self.globals = make_globals(self.state, impure=impure)
+        finally:
+            _context.activate(previous)
+
+    def define_builtin(self, name: str, value: Value, *, global_: bool = False) -> None:
+        """Add ``builtins.<name>`` (and the global ``name`` with ``global_``) before evaluating.
+
+        Hosts use this for builtins that need more than the evaluator has (``derivation`` needs a
+        store); code compiled earlier does not see the new name.
+        """
+        builtins_set = self.state.builtins
+        builtins_set.d[name] = value
+        builtins_set._keys = None
+        self.globals["__" + name] = value
+        if global_:
+            self.globals[name] = value
+
+    def define_builtin_source(self, name: str, source: str, *, global_: bool = False) -> None:
+        """Like :meth:`define_builtin`, with the value given as Nix source (evaluated lazily)."""
+        from tvix_eval.runtime.values import Thunk
+
+        def code(_: object) -> Value:
+            return self._compile(source, None)([None])
+
+        self.define_builtin(name, Thunk(code, None), global_=global_)
+
+    # ------------------------------------------------------------------ internals
+
+    def _compile(
+        self, source: str, path: str | None, scope_names: list[str] | None = None
+    ) -> Callable[[list[Any]], Value]:
+        from tvix_eval.compiler.compiler import Compiler
+        from tvix_eval.compiler.scope import Scope
+        from tvix_eval.syntax import parse
+
+        base = os.path.dirname(path) if path is not None else os.getcwd()
+        scope = None
+        if scope_names is not None:
+            scope = Scope(None, {name: i + 1 for i, name in enumerate(scope_names)})
+        eager = bool(self.state.extra.get("strict"))
+        # Parsing and compiling build many long-lived objects and almost no garbage; the cyclic
+        # collector would re-scan them over and over (seconds for a 40k-line file).
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            tree = parse(source, file=path)
+            return Compiler(self.globals, base, eager).compile(tree, scope).ev
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    def _import_file(self, source: str, path: str, scope: Any = None) -> Value:
+        """A thunk evaluating a file; ``scope`` (a set) adds outermost variables (scopedImport)."""
+        from tvix_eval.runtime.values import Thunk
+
+        if scope is None:
+            return Thunk(self._compile(source, path), [None])
+        names = scope.sorted_keys()
+        ev = self._compile(source, path, names)
+        return Thunk(ev, [None, *(scope.d[n] for n in names)])
+
+    def run(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` on the evaluation thread with this evaluator's state active."""
+
+        def call() -> T:
+            previous = _context.activate(self.state)
+            try:
+                return fn()
+            finally:
+                _context.activate(previous)
+
+        try:
+            return run_in_deep_thread(call, self.recursion_limit)
+        except NixError:
+            raise
+        except Exception as exc:  # a bug in the evaluator, not in the Nix code
+            raise InternalError(f"internal error: {type(exc).__name__}: {exc}") from exc
+
+    # ------------------------------------------------------------------ API
+
+    def evaluate(self, source: str, *, path: str | None = None, strict: bool = False) -> Value:
+        """Evaluate ``source`` (from file ``path``, if given) to weak head normal form, or fully
+        with ``strict``. Raises :class:`~tvix_eval.errors.NixError` for errors in the program."""
+        from tvix_eval.runtime.ops import force_deep
+
+        def go() -> Value:
+            self.state.extra["strict"] = strict
+            ev = self._compile(source, path)
+            value = ev([None])
+            if strict:
+                value = force_deep(value)
+            return value
+
+        return self.run(go)
+
+    def evaluate_file(self, path: str, *, strict: bool = False) -> Value:
+        """Evaluate the file at ``path`` (read through this evaluator's IO)."""
+        from tvix_eval.io import EvalIOError
+
+        try:
+            data = self.io.read_file(path)
+        except EvalIOError as e:
+            raise EvalError(str(e), positioned=False) from None
+        return self.evaluate(data.decode("utf-8", "surrogateescape"), path=path, strict=strict)
+
+    def print(self, value: Value) -> str:
+        """``value`` as ``nix-instantiate --eval`` prints it."""
+        from tvix_eval.runtime.printer import print_value
+
+        return self.run(lambda: print_value(value))
+
+    def to_python(self, value: Value) -> Any:
+        """``value`` fully evaluated as plain Python data (see :func:`to_python`)."""
+        return self.run(lambda: _to_python(value))
+
+
+def evaluate(
+    source: str,
+    *,
+    path: str | None = None,
+    strict: bool = False,
+    search_path: Iterable[str] = (),
+    io: EvalIO | None = None,
+) -> Value:
+    """Evaluate a Nix expression with a fresh :class:`Evaluator`."""
+    return Evaluator(io=io, search_path=search_path).evaluate(source, path=path, strict=strict)
+
+
+def print_value(value: Value) -> str:
+    """``value`` as ``nix-instantiate --eval`` prints it (safe for deeply nested values)."""
+    from tvix_eval.runtime.printer import print_value as _print
+
+    return run_in_deep_thread(lambda: _print(value))
+
+
+def to_python(value: Value, evaluator: Evaluator | None = None, *, lazy: bool = False) -> Any:
+    """Convert a Nix value to plain Python: ``None``/``bool``/``int``/``float``/``str``, paths as
+    ``pathlib.PurePosixPath``, lists as ``list``, sets as ``dict``; functions stay opaque.
+
+    With ``lazy=True`` sets and lists become read-only views (:class:`LazyAttrs`,
+    :class:`LazyList`) that evaluate an element only when it is accessed, for big structures.
+    """
+    ev = evaluator if evaluator is not None else _evaluator_for_conversion()
+    if lazy:
+        return ev.run(lambda: _to_python_shallow(value, ev))
+    return ev.to_python(value)
+
+
+class LazyAttrs(Mapping[str, Any]):
+    """A Nix set seen as a read-only mapping; values are evaluated and converted on access."""
+
+    def __init__(self, attrs: Any, evaluator: Evaluator) -> None:
+        self._attrs = attrs
+        self._evaluator = evaluator
+
+    def __getitem__(self, key: str) -> Any:
+        item = self._attrs.d[key]
+        return self._evaluator.run(lambda: _to_python_shallow(item, self._evaluator))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._attrs.sorted_keys())
+
+    def __len__(self) -> int:
+        return len(self._attrs.d)
+
+
+class LazyList(Sequence[Any]):
+    """A Nix list seen as a read-only sequence; elements are evaluated on access."""
+
+    def __init__(self, items: list[Any], evaluator: Evaluator) -> None:
+        self._items = items
+        self._evaluator = evaluator
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Any]: ...
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self._items)))]
+        item = self._items[index]
+        return self._evaluator.run(lambda: _to_python_shallow(item, self._evaluator))
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def _to_python_shallow(v: Value, evaluator: Evaluator) -> Any:
+    from pathlib import PurePosixPath
+
+    from tvix_eval.runtime.values import NixAttrs, NixPath, NixString, force
+
+    v = force(v)
+    t = type(v)
+    if t is NixString:
+        return str(v)
+    if t is NixPath:
+        return PurePosixPath(v.path)
+    if t is list:
+        return LazyList(v, evaluator)
+    if t is NixAttrs:
+        return LazyAttrs(v, evaluator)
+    return v
+
+
+@functools.cache
+def _evaluator_for_conversion() -> Evaluator:
+    return Evaluator()
+
+
+def _to_python(v: Value) -> Any:
+    from pathlib import PurePosixPath
+
+    from tvix_eval.runtime.values import NixAttrs, NixPath, NixString, force
+
+    v = force(v)
+    t = type(v)
+    if t is NixString:
+        return str(v)
+    if t is NixPath:
+        return PurePosixPath(v.path)
+    if t is list:
+        return [_to_python(x) for x in v]
+    if t is NixAttrs:
+        return {k: _to_python(x) for k, x in v.sorted_items()}
+    return v

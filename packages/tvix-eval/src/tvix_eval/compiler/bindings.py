@@ -1,0 +1,303 @@
+"""Compiling bindings: attribute sets, ``rec`` sets, ``let`` and legacy ``let { … }``.
+
+Nested keys (``a.b = 1; a.c = 2;``, ``a = { b = 1; }; a.c = 2;``) are merged at compile time into
+one synthetic set per top-level name, which is ``rec`` iff its first literal occurrence was.
+Dynamic keys are evaluated at run time, after the static ones; a ``null`` key drops the binding.
+Plain ``inherit x`` takes ``x`` from the enclosing scope; ``inherit (e) x`` selects lazily.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from tvix_eval.compiler.code import UNSET, Code, EvFn, Frame, frame_init_lz
+from tvix_eval.compiler.scope import Scope
+from tvix_eval.runtime.errors import EvalError, MissingAttribute
+from tvix_eval.runtime.ops import coerce_to_string
+from tvix_eval.runtime.values import NixAttrs, NixPath, NixString, Thunk, Value
+from tvix_eval.syntax import ast
+
+if TYPE_CHECKING:
+    from tvix_eval.compiler.compiler import Compiler
+
+
+@dataclass
+class _Entry:
+    """One statically named binding after nested keys are merged."""
+
+    name: str
+    node: Any
+    value: Any = None  # an expression, for plain and merged bindings
+    inherit: Any = None  # the Ident of ``inherit x``
+    from_expr: Any = None  # ``e`` of ``inherit (e) x``
+    nested: list[Any] | None = None  # bindings of a merged set
+    rec: bool = False
+
+
+@dataclass
+class _Collected:
+    entries: dict[str, _Entry] = field(default_factory=dict)
+    dynamics: list[tuple[Any, Any, Any]] = field(default_factory=list)
+
+
+def _already_defined(name: str, node: Any, first: Any) -> EvalError:
+    line, col = first.source.position(first.start)
+    where = first.source.name
+    if where == "«string»":
+        where = "(string)"
+    return EvalError(f"attribute '{name}' already defined at {where}:{line}:{col}", node)
+
+
+def _sub_binding(b: ast.AttrBinding) -> ast.AttrBinding:
+    return ast.AttrBinding(b.source, b.start, b.end, b.path[1:], b.value)
+
+
+def _collect(bindings: tuple[Any, ...]) -> _Collected:
+    out = _Collected()
+    entries = out.entries
+    for b in bindings:
+        if type(b) is ast.Inherit:
+            for ident in b.names:
+                if ident.name in entries:
+                    raise _already_defined(ident.name, ident, entries[ident.name].node)
+                if b.from_expr is None:
+                    entries[ident.name] = _Entry(ident.name, ident, inherit=ident)
+                else:
+                    entries[ident.name] = _Entry(ident.name, ident, from_expr=b.from_expr)
+            continue
+        path = b.path
+        key = path[0]
+        if type(key) is not str:
+            if len(path) == 1:
+                value = b.value
+            else:
+                value = ast.AttrSet(b.source, b.start, b.end, False, (_sub_binding(b),))
+            out.dynamics.append((key, value, b))
+            continue
+        existing = entries.get(key)
+        if len(path) == 1:
+            if existing is None:
+                entries[key] = _Entry(key, b, value=b.value)
+                continue
+            if type(b.value) is ast.AttrSet and (
+                existing.nested is not None
+                or (existing.value is not None and type(existing.value) is ast.AttrSet)
+            ):
+                _make_nested(existing)
+                assert existing.nested is not None
+                existing.nested.extend(b.value.bindings)
+                continue
+            raise _already_defined(key, b, existing.node)
+        sub = _sub_binding(b)
+        if existing is None:
+            entries[key] = _Entry(key, b, nested=[sub])
+            continue
+        if existing.nested is not None or type(existing.value) is ast.AttrSet:
+            _make_nested(existing)
+            assert existing.nested is not None
+            existing.nested.append(sub)
+            continue
+        raise _already_defined(key, b, existing.node)
+    return out
+
+
+def _make_nested(entry: _Entry) -> None:
+    if entry.nested is None:
+        literal = entry.value
+        entry.nested = list(literal.bindings)
+        entry.rec = literal.rec
+        entry.value = None
+
+
+def _entry_expr(entry: _Entry) -> Any:
+    """The expression bound by a plain or merged entry."""
+    if entry.nested is not None:
+        n = entry.node
+        return ast.AttrSet(n.source, n.start, n.end, entry.rec, tuple(entry.nested))
+    return entry.value
+
+
+def _compile_value(compiler: Compiler, entry: _Entry, scope: Scope | None) -> Code:
+    expr = _entry_expr(entry)
+    if type(expr) is ast.Lambda:
+        return compiler.c_Lambda(expr, scope, name=entry.name)
+    return compiler.compile(expr, scope)
+
+
+def _compile_inherit_from(compiler: Compiler, entry: _Entry, scope: Scope | None) -> Code:
+    ident = entry.node
+    select = ast.Select(ident.source, ident.start, ident.end, entry.from_expr, (entry.name,), None)
+    return compiler.compile(select, scope)
+
+
+def _dynamic_key(kev: EvFn, knode: Any, frame: Frame) -> str | None:
+    v = kev(frame)
+    t = type(v)
+    if t is str or t is NixString:
+        return v  # type: ignore[no-any-return]
+    if v is None:
+        return None
+    if t is NixPath:
+        return v.path  # type: ignore[no-any-return]
+    try:
+        return coerce_to_string(v)
+    except EvalError as e:
+        raise e.at(knode) from None
+
+
+def _compile_dynamics(
+    compiler: Compiler, dynamics: list[tuple[Any, Any, Any]], scope: Scope | None
+) -> list[tuple[EvFn, Any, EvFn, Any]]:
+    out = []
+    for key, value, b in dynamics:
+        kcode = compiler.compile(key, scope)
+        vcode = compiler.compile(value, scope)
+        out.append((kcode.ev, key, vcode.lz, b))
+    return out
+
+
+def _add_dynamics(
+    d: dict[str, Value], dyn: list[tuple[EvFn, Any, EvFn, Any]], frame: Frame
+) -> None:
+    for kev, knode, vlz, b in dyn:
+        k = _dynamic_key(kev, knode, frame)
+        if k is None:
+            continue
+        if k in d:
+            line, col = b.source.position(b.start)
+            where = b.source.name
+            if where == "«string»":
+                where = "(string)"
+            raise EvalError(f"dynamic attribute '{k}' already defined at {where}:{line}:{col}", b)
+        d[k] = vlz(frame)
+
+
+def compile_attrset(compiler: Compiler, node: ast.AttrSet, scope: Scope | None) -> Code:
+    """``{ … }`` and ``rec { … }``."""
+    collected = _collect(node.bindings)
+    if node.rec:
+        return _compile_rec(compiler, collected, scope, node)
+    statics: list[tuple[str, EvFn]] = []
+    for name, entry in collected.entries.items():
+        if entry.inherit is not None:
+            code = compiler.compile(entry.inherit, scope)
+        elif entry.from_expr is not None:
+            code = _compile_inherit_from(compiler, entry, scope)
+        else:
+            code = _compile_value(compiler, entry, scope)
+        statics.append((name, code.lz))
+    dyn = _compile_dynamics(compiler, collected.dynamics, scope)
+    positions = {name: entry.node for name, entry in collected.entries.items()}
+
+    def ev(frame: Frame) -> Value:
+        d = {name: lz(frame) for name, lz in statics}
+        if dyn:
+            _add_dynamics(d, dyn, frame)
+        return NixAttrs(d, positions)
+
+    return Code(ev)
+
+
+def _frame_slots(
+    compiler: Compiler, collected: _Collected, scope: Scope | None
+) -> tuple[Scope, list[tuple[str, int, EvFn]]]:
+    """The scope of a recursive frame and, per name, its slot and frame-filling function."""
+    names = {name: i + 1 for i, name in enumerate(collected.entries)}
+    inner = Scope(scope, names)
+    slots: list[tuple[str, int, EvFn]] = []
+    for name, entry in collected.entries.items():
+        if entry.inherit is not None:
+            outer_lz = compiler.compile(entry.inherit, scope).lz
+
+            def from_outer(frame: Frame, lz: EvFn = outer_lz) -> Value:
+                return lz(frame[0])
+
+            slots.append((name, names[name], from_outer))
+            continue
+        if entry.from_expr is not None:
+            code = _compile_inherit_from(compiler, entry, inner)
+        else:
+            code = _compile_value(compiler, entry, inner)
+        slots.append((name, names[name], frame_init_lz(code)))
+    return inner, slots
+
+
+def _compile_rec(compiler: Compiler, collected: _Collected, scope: Scope | None, node: Any) -> Code:
+    inner, slots = _frame_slots(compiler, collected, scope)
+    size = len(slots) + 1
+    dyn = _compile_dynamics(compiler, collected.dynamics, inner)
+
+    overrides = "__overrides" in collected.entries
+    positions = {name: entry.node for name, entry in collected.entries.items()}
+
+    def ev(frame: Frame) -> Value:
+        f: Frame = [UNSET] * size
+        f[0] = frame
+        for _, idx, lz in slots:
+            f[idx] = lz(f)
+        d = {name: f[idx] for name, idx, _ in slots}
+        if overrides:
+            _apply_overrides(d, f, inner)
+        if dyn:
+            _add_dynamics(d, dyn, f)
+        return NixAttrs(d, positions)
+
+    return Code(ev)
+
+
+def _apply_overrides(d: dict[str, Value], f: Frame, inner: Scope) -> None:
+    """C++ Nix's ``__overrides`` in a ``rec`` set: its attributes replace the set's own, also
+    for references from inside the set."""
+    from tvix_eval.runtime.ops import expect_attrs
+
+    ov = expect_attrs(d["__overrides"])
+    for k, v in ov.d.items():
+        idx = inner.names.get(k)
+        if idx is not None:
+            f[idx] = v
+        d[k] = v
+
+
+def compile_let(compiler: Compiler, node: ast.Let, scope: Scope | None) -> Code:
+    """``let … in body``: one recursive frame."""
+    collected = _collect(node.bindings)
+    if collected.dynamics:
+        raise EvalError("dynamic attributes not allowed in let", collected.dynamics[0][2])
+    inner, slots = _frame_slots(compiler, collected, scope)
+    size = len(slots) + 1
+    body = compiler.compile(node.body, inner).ev
+    inits = [(idx, lz) for _, idx, lz in slots]
+
+    def ev(frame: Frame) -> Value:
+        f: Frame = [UNSET] * size
+        f[0] = frame
+        for idx, lz in inits:
+            f[idx] = lz(f)
+        return body(f)
+
+    return Code(ev)
+
+
+def compile_legacy_let(compiler: Compiler, node: ast.LegacyLet, scope: Scope | None) -> Code:
+    """``let { … body = e; }``: the ``body`` attribute of a recursive set."""
+    rec = ast.AttrSet(node.source, node.start, node.end, True, node.bindings)
+    set_ev = compile_attrset(compiler, rec, scope).ev
+
+    def ev(frame: Frame) -> Value:
+        attrs = set_ev(frame)
+        body = attrs.d.get("body")
+        if body is None and "body" not in attrs.d:
+            raise MissingAttribute("attribute 'body' missing", node)
+        if type(body) is not Thunk:
+            return body
+        try:
+            return body.force()
+        except EvalError as e:
+            # C++ Nix evaluates this as `(rec { … }).body`, a selection.
+            e.at(node)
+            pos = attrs.pos.get("body") if attrs.pos is not None else None
+            e.add_trace(pos, "while evaluating the attribute 'body'", True)
+            raise
+
+    return Code(ev)

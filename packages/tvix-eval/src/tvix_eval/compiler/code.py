@@ -1,0 +1,85 @@
+"""The compiled form of an expression: two Python closures over a run-time frame.
+
+``ev(frame)`` evaluates to a forced value (weak head normal form). ``lz(frame)`` is what a lazy
+position (function argument, list element, attribute value, binding) stores: the value itself when
+it is free to compute (a literal, an already-evaluated variable, arithmetic on forced numbers) and
+otherwise a :class:`~tvix_eval.runtime.values.Thunk` of ``ev``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from tvix_eval.runtime.values import Thunk, Value
+
+Frame = list[Any]
+EvFn = Callable[[Frame], Value]
+
+#: Marks a :class:`Code` without a compile-time constant value.
+NO_CONST: Any = object()
+
+#: The content of a frame slot that is not filled yet (``None`` is Nix's ``null``).
+UNSET: Any = object()
+
+
+class Code:
+    """One compiled expression.
+
+    ``const`` is the value when it is known at compile time (else :data:`NO_CONST`); ``local0``
+    says that ``lz`` reads a slot of the innermost frame, which is not safe while that frame is
+    still being filled (``let a = b; b = …;``), see :func:`frame_init_lz`.
+    """
+
+    __slots__ = ("const", "ev", "known", "lambda_body", "local", "local0", "lz")
+
+    def __init__(
+        self,
+        ev: EvFn,
+        lz: EvFn | None = None,
+        const: Any = NO_CONST,
+        local0: bool = False,
+        local: tuple[int, int] | None = None,
+    ) -> None:
+        self.ev = ev
+        #: for a plain ``x: e`` lambda, the compiled ``e`` (see ``Lambda.body2``)
+        self.lambda_body: EvFn | None = None
+        #: the value when known at compile time even though lazy uses must still thunk it
+        #: (``builtins.map``: C++ Nix shows such a selection as ``<CODE>`` until forced)
+        self.known = const
+        #: ``(depth, slot)`` when the expression is a variable in a lexical frame
+        self.local = local
+        if lz is None:
+
+            def lz(frame: Frame, ev: EvFn = ev) -> Value:
+                return Thunk(ev, frame)
+
+        self.lz = lz
+        self.const = const
+        self.local0 = local0
+
+
+def constant(value: Value) -> Code:
+    """Code for a value known at compile time."""
+
+    def ev(frame: Frame) -> Value:
+        return value
+
+    return Code(ev, ev, const=value)
+
+
+def frame_init_lz(code: Code) -> EvFn:
+    """The lazy form to use while the innermost frame is being filled."""
+    if code.local0:
+        ev = code.ev
+        peek = code.lz
+
+        def lz(frame: Frame) -> Value:
+            # Share the value of a binding filled earlier (as C++ Nix does); thunk otherwise.
+            v = peek(frame)
+            if v is UNSET:
+                return Thunk(ev, frame)
+            return v
+
+        return lz
+    return code.lz

@@ -1,0 +1,597 @@
+"""Compiling a syntax tree into closures (see :mod:`tvix_eval.compiler.code`).
+
+The :class:`Compiler` walks the tree once, resolving every identifier statically
+(:mod:`tvix_eval.compiler.scope`); undefined variables are reported before anything runs.
+Bindings (sets, ``let``) live in :mod:`tvix_eval.compiler.bindings`, operators in
+:mod:`tvix_eval.compiler.operators`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from tvix_eval.compiler import bindings
+from tvix_eval.compiler.access import (
+    attr_name,
+    dynamic_access,
+    find_in_search_path,
+    interpolation_pos,
+    local_access,
+)
+from tvix_eval.compiler.calls import (
+    apply_local,
+    call_trace,
+    describe_lambda,
+    direct_primop,
+    fold_select,
+)
+from tvix_eval.compiler.code import NO_CONST, UNSET, Code, Frame, constant, frame_init_lz
+from tvix_eval.compiler.fastops import fused_if
+from tvix_eval.compiler.operators import compile_binop, compile_unary
+from tvix_eval.compiler.scope import Dynamic, Global, Local, Scope, resolve
+from tvix_eval.compiler.show import show_expr
+from tvix_eval.runtime.errors import (
+    AssertionFailed,
+    EvalError,
+    MissingAttribute,
+    TypeMismatch,
+    UndefinedVariable,
+    did_you_mean,
+)
+from tvix_eval.runtime.ops import (
+    call_value,
+    canon_path,
+    coerce_to_string,
+    concat_strings,
+)
+from tvix_eval.runtime.values import (
+    Formals,
+    Lambda,
+    NixAttrs,
+    NixPath,
+    NixString,
+    PrimOp,
+    Thunk,
+    Value,
+    show_type,
+)
+from tvix_eval.syntax import ast
+
+_MISSING: Any = object()
+
+
+def _select_trace(e: EvalError, attrs: NixAttrs, name: str, path: str) -> None:
+    """C++ Nix's ``… while evaluating the attribute 'a.b'`` frame of a failed selection."""
+    pos = attrs.pos.get(name) if attrs.pos is not None else None
+    e.add_trace(pos, f"while evaluating the attribute '{path}'", True)
+
+
+class Compiler:
+    """Compiles expressions of one evaluation (whose globals are fixed)."""
+
+    def __init__(self, globals_: dict[str, Any], base_dir: str, eager: bool = False) -> None:
+        self.globals = globals_
+        #: compute cheap integer arithmetic at once in lazy positions (see compiler.fastops)
+        self.eager = eager
+        #: directory relative path literals of the file being compiled resolve against
+        self.base_dir = base_dir
+
+    # ------------------------------------------------------------------ entry
+
+    def compile(self, node: ast.Expr, scope: Scope | None) -> Code:
+        """Compile ``node`` in ``scope``."""
+        method = getattr(self, "c_" + type(node).__name__)
+        code: Code = method(node, scope)
+        return code
+
+    # ------------------------------------------------------------------ literals
+
+    def c_Int(self, node: ast.Int, scope: Scope | None) -> Code:
+        return constant(node.value)
+
+    def c_Float(self, node: ast.Float, scope: Scope | None) -> Code:
+        return constant(node.value)
+
+    def c_Uri(self, node: ast.Uri, scope: Scope | None) -> Code:
+        return constant(node.value)
+
+    def c_Str(self, node: ast.Str, scope: Scope | None) -> Code:
+        parts = node.parts
+        if all(type(p) is str for p in parts):
+            return constant("".join(parts))  # type: ignore[arg-type]
+        compiled: list[tuple[Any, Any]] = []
+        for p in parts:
+            if type(p) is str:
+                compiled.append((p, None))
+            else:
+                compiled.append((None, (self.compile(p, scope).ev, p)))  # type: ignore[arg-type]
+
+        def ev(frame: Frame) -> Value:
+            out: list[str] = []
+            ctx = False
+            for lit, expr in compiled:
+                if lit is not None:
+                    out.append(lit)
+                    continue
+                fn, pnode = expr
+                v = fn(frame)
+                if type(v) is str:
+                    out.append(v)
+                    continue
+                try:
+                    s = coerce_to_string(v)
+                except EvalError as e:
+                    raise e.at(interpolation_pos(pnode)) from None
+                if type(s) is NixString:
+                    ctx = True
+                out.append(s)
+            if ctx:
+                return concat_strings(out)
+            return "".join(out)
+
+        return Code(ev)
+
+    def c_Path(self, node: ast.Path, scope: Scope | None) -> Code:
+        first = node.parts[0]
+        assert isinstance(first, str)
+        kind = node.kind
+        if kind == "home":
+            home = os.environ.get("HOME", "")
+            prefix = home + first[1:]
+        elif kind == "absolute":
+            prefix = first
+        else:
+            prefix = os.path.join(self.base_dir, first)
+        if len(node.parts) == 1:
+            return constant(NixPath(canon_path(prefix)))
+        rest: list[tuple[Any, Any]] = [
+            (p, None) if type(p) is str else (None, (self.compile(p, scope).ev, p))  # type: ignore[arg-type]
+            for p in node.parts[1:]
+        ]
+
+        def ev(frame: Frame) -> Value:
+            out = [prefix]
+            for lit, expr in rest:
+                if lit is not None:
+                    out.append(lit)
+                    continue
+                fn, pnode = expr
+                try:
+                    s = coerce_to_string(fn(frame), copy_to_store=False)
+                except EvalError as e:
+                    raise e.at(pnode) from None
+                if type(s) is NixString and s.context:
+                    raise EvalError(
+                        "a string that refers to a store path cannot be appended to a path", node
+                    )
+                out.append(s)
+            return NixPath(canon_path("".join(out)))
+
+        return Code(ev)
+
+    def c_SearchPath(self, node: ast.SearchPath, scope: Scope | None) -> Code:
+        name = node.path
+        if isinstance(resolve(scope, "__findFile", {}), Local):
+            # C++ Nix desugars <name> to `__findFile __nixPath "name"`; honour a local override.
+            src, start, end = node.source, node.start, node.end
+            call = ast.Apply(
+                src,
+                start,
+                end,
+                ast.Apply(
+                    src,
+                    start,
+                    end,
+                    ast.Ident(src, start, end, "__findFile"),
+                    ast.Ident(src, start, end, "__nixPath"),
+                ),
+                ast.Str(src, start, end, (name,)),
+            )
+            return self.compile(call, scope)
+
+        def ev(frame: Frame) -> Value:
+            return find_in_search_path(name, node)
+
+        return Code(ev)
+
+    # ------------------------------------------------------------------ variables
+
+    def c_Ident(self, node: ast.Ident, scope: Scope | None) -> Code:
+        name = node.name
+        r = resolve(scope, name, self.globals)
+        if r is None and name == "__curPos":
+            line, col = node.source.position(node.start)
+            return constant(NixAttrs({"file": node.source.name, "line": line, "column": col}))
+        if r is None:
+            raise UndefinedVariable(f"undefined variable '{name}'", node)
+        if isinstance(r, Global):
+            return constant(r.value)
+        if isinstance(r, Local):
+            return local_access(r.depth, r.index, node)
+        assert isinstance(r, Dynamic)
+        return dynamic_access(name, r.with_depths, node)
+
+    # ------------------------------------------------------------------ attribute access
+
+    def _attr_path(self, path: tuple[Any, ...], scope: Scope | None) -> list[Any]:
+        """Static names as ``str``; dynamic ones as ``(ev, node)``."""
+        out: list[Any] = []
+        for p in path:
+            if type(p) is str:
+                out.append(p)
+            else:
+                out.append((self.compile(p, scope).ev, p))
+        return out
+
+    def c_Select(self, node: ast.Select, scope: Scope | None) -> Code:
+        base_code = self.compile(node.expr, scope)
+        base = base_code.ev
+        path = self._attr_path(node.path, scope)
+        default = self.compile(node.default, scope).ev if node.default is not None else None
+        folded = fold_select(base_code, path) if default is None else NO_CONST
+        if folded is not NO_CONST:
+
+            def ev_known(frame: Frame) -> Value:
+                return folded
+
+            code = Code(ev_known)
+            code.known = folded
+            return code
+        if len(path) == 1 and type(path[0]) is str and default is None:
+            name = path[0]
+
+            def ev1(frame: Frame) -> Value:
+                v = base(frame)
+                if type(v) is NixAttrs:
+                    x = v.d.get(name, _MISSING)
+                    if x is not _MISSING:
+                        if type(x) is Thunk:
+                            try:
+                                return x.force()
+                            except EvalError as e:
+                                e.at(node)
+                                _select_trace(e, v, name, name)
+                                raise
+                        return x
+                    raise MissingAttribute(
+                        f"attribute '{name}' missing", node, did_you_mean(name, v.d)
+                    )
+                raise TypeMismatch(f"value is {show_type(v)} while a set was expected", node)
+
+            return Code(ev1)
+
+        def ev(frame: Frame) -> Value:
+            v = base(frame)
+            found: Any = None
+            names: list[str] = []
+            try:
+                for p in path:
+                    name = p if type(p) is str else attr_name(p, frame)
+                    names.append(name)
+                    if type(v) is not NixAttrs:
+                        if default is not None:
+                            return default(frame)
+                        raise TypeMismatch(
+                            f"value is {show_type(v)} while a set was expected", node
+                        )
+                    x = v.d.get(name, _MISSING)
+                    if x is _MISSING:
+                        if default is not None:
+                            return default(frame)
+                        raise MissingAttribute(
+                            f"attribute '{name}' missing", node, did_you_mean(name, v.d)
+                        )
+                    found = (v, name)
+                    if type(x) is Thunk:
+                        x = x.force()
+                    v = x
+            except EvalError as e:
+                e.at(node)
+                if found is not None:
+                    _select_trace(e, found[0], found[1], ".".join(names))
+                raise
+            return v
+
+        return Code(ev)
+
+    def c_HasAttr(self, node: ast.HasAttr, scope: Scope | None) -> Code:
+        base = self.compile(node.expr, scope).ev
+        path = self._attr_path(node.path, scope)
+
+        def ev(frame: Frame) -> Value:
+            v = base(frame)
+            last = len(path) - 1
+            for i, p in enumerate(path):
+                name = p if type(p) is str else attr_name(p, frame)
+                if type(v) is not NixAttrs:
+                    return False
+                x = v.d.get(name, _MISSING)
+                if x is _MISSING:
+                    return False
+                if i == last:
+                    return True
+                v = x.force() if type(x) is Thunk else x
+            return True
+
+        return Code(ev)
+
+    # ------------------------------------------------------------------ sets and lets
+
+    def c_AttrSet(self, node: ast.AttrSet, scope: Scope | None) -> Code:
+        return bindings.compile_attrset(self, node, scope)
+
+    def c_Let(self, node: ast.Let, scope: Scope | None) -> Code:
+        return bindings.compile_let(self, node, scope)
+
+    def c_LegacyLet(self, node: ast.LegacyLet, scope: Scope | None) -> Code:
+        return bindings.compile_legacy_let(self, node, scope)
+
+    # ------------------------------------------------------------------ lists
+
+    def c_List(self, node: ast.List, scope: Scope | None) -> Code:
+        items = [self.compile(i, scope) for i in node.items]
+        if not items:
+
+            def empty(frame: Frame) -> Value:
+                return []
+
+            return Code(empty)
+        lzs = [c.lz for c in items]
+        if all(c.const is not NO_CONST for c in items):
+            consts = [c.const for c in items]
+
+            def ev_const(frame: Frame) -> Value:
+                return consts.copy()
+
+            return Code(ev_const)
+
+        def ev(frame: Frame) -> Value:
+            return [lz(frame) for lz in lzs]
+
+        return Code(ev)
+
+    # ------------------------------------------------------------------ control
+
+    def c_If(self, node: ast.If, scope: Scope | None) -> Code:
+        then_code = self.compile(node.then_, scope)
+        else_code = self.compile(node.else_, scope)
+        c = node.cond
+        if type(c) is ast.BinOp and c.op in ("<", ">", "<=", ">=", "==", "!="):
+            fused = fused_if(
+                node,
+                c,
+                self.compile(c.lhs, scope),
+                self.compile(c.rhs, scope),
+                then_code,
+                else_code,
+            )
+            if fused is not None:
+                return fused
+        cond = self.compile(node.cond, scope).ev
+        then_ = then_code.ev
+        else_ = else_code.ev
+
+        def ev(frame: Frame) -> Value:
+            c = cond(frame)
+            if c is True:
+                return then_(frame)
+            if c is False:
+                return else_(frame)
+            raise TypeMismatch(f"value is {show_type(c)} while a Boolean was expected", node)
+
+        return Code(ev)
+
+    def c_Assert(self, node: ast.Assert, scope: Scope | None) -> Code:
+        cond = self.compile(node.cond, scope).ev
+        body = self.compile(node.body, scope).ev
+        text = show_expr(node.cond)
+
+        def ev(frame: Frame) -> Value:
+            c = cond(frame)
+            if c is True:
+                return body(frame)
+            if c is False:
+                raise AssertionFailed(f"assertion '{text}' failed", node)
+            raise TypeMismatch(f"value is {show_type(c)} while a Boolean was expected", node)
+
+        return Code(ev)
+
+    def c_With(self, node: ast.With, scope: Scope | None) -> Code:
+        env_lz = self.compile(node.env, scope).lz
+        inner = Scope(scope, {}, is_with=True)
+        body = self.compile(node.body, inner).ev
+
+        def ev(frame: Frame) -> Value:
+            return body([frame, env_lz(frame)])
+
+        return Code(ev)
+
+    # ------------------------------------------------------------------ functions
+
+    def c_Lambda(self, node: ast.Lambda, scope: Scope | None, name: str | None = None) -> Code:
+        param = node.param
+        if isinstance(param, ast.Ident):
+            inner = Scope(scope, {param.name: 1})
+            body_code = self.compile(node.body, inner)
+            body = body_code.ev
+            body2 = body_code.lambda_body
+
+            def invoke(penv: Frame, arg: Value) -> Value:
+                return body([penv, arg])
+
+            def ev(frame: Frame) -> Value:
+                return Lambda(invoke, frame, name, None, node, body, body2)
+
+            code = Code(ev)
+            code.lambda_body = body
+            return code
+        return self._pattern_lambda(node, param, scope, name)
+
+    def _pattern_lambda(
+        self, node: ast.Lambda, param: ast.Formals, scope: Scope | None, name: str | None
+    ) -> Code:
+        names: dict[str, int] = {}
+        for i, f in enumerate(param.entries):
+            names[f.name] = i + 1
+        nslots = len(param.entries)
+        at_slot = 0
+        if param.at_name is not None:
+            nslots += 1
+            at_slot = nslots
+            names.setdefault(param.at_name, at_slot)
+        inner = Scope(scope, names)
+        entries: list[tuple[str, int, Any]] = []
+        for f in param.entries:
+            default = None
+            if f.default is not None:
+                default = frame_init_lz(self.compile(f.default, inner))
+            entries.append((f.name, names[f.name], default))
+        body = self.compile(node.body, inner).ev
+        formals = Formals(
+            {f.name: f.default is not None for f in param.entries},
+            param.ellipsis,
+            {f.name: f for f in param.entries},
+        )
+        ellipsis = param.ellipsis
+        allowed = frozenset(formals.names)
+        size = nslots + 1
+
+        def invoke(penv: Frame, arg: Value) -> Value:
+            if type(arg) is Thunk:
+                arg = arg.force()
+            if type(arg) is not NixAttrs:
+                raise TypeMismatch(f"value is {show_type(arg)} while a set was expected")
+            frame: Frame = [UNSET] * size
+            frame[0] = penv
+            if at_slot:
+                frame[at_slot] = arg
+            d = arg.d
+            present = 0
+            for fname, slot, default in entries:
+                v = d.get(fname, _MISSING)
+                if v is not _MISSING:
+                    present += 1
+                else:
+                    if default is None:
+                        raise TypeMismatch(
+                            f"{describe_lambda(name, node)} called without required "
+                            f"argument '{fname}'"
+                        )
+                    v = default(frame)
+                frame[slot] = v
+            if not ellipsis and len(d) > present:
+                for k in sorted(d):
+                    if k not in allowed:
+                        raise TypeMismatch(
+                            f"{describe_lambda(name, node)} called with unexpected argument '{k}'",
+                            None,
+                            did_you_mean(k, allowed),
+                        )
+            return body(frame)
+
+        def ev(frame: Frame) -> Value:
+            return Lambda(invoke, frame, name, formals, node)
+
+        return Code(ev)
+
+    def c_Apply(self, node: ast.Apply, scope: Scope | None) -> Code:
+        direct = self._apply_primop(node, scope)
+        if direct is not None:
+            return direct
+        if type(node.fn) is ast.Apply:
+            return self._apply2(node, node.fn, scope)
+        fn_code = self.compile(node.fn, scope)
+        fn = fn_code.ev
+        arg = self.compile(node.arg, scope).lz
+        if fn_code.local is not None and fn_code.local[0] <= 2:
+            return apply_local(node, fn, arg, *fn_code.local)
+
+        def ev(frame: Frame) -> Value:
+            f = fn(frame)
+            try:
+                if type(f) is Lambda:
+                    body = f.body
+                    if body is not None:
+                        return body([f.env, arg(frame)])
+                    return f.invoke(f.env, arg(frame))
+                return call_value(f, arg(frame))
+            except EvalError as e:
+                if e.pos is None:
+                    e.pos = node
+                call_trace(e, f, node)
+                raise
+
+        return Code(ev)
+
+    def _apply2(self, node: ast.Apply, inner: ast.Apply, scope: Scope | None) -> Code:
+        """``f a b``: calls a curried ``a: b: …`` lambda without the intermediate closure."""
+        fn = self.compile(inner.fn, scope).ev
+        a_lz = self.compile(inner.arg, scope).lz
+        b_lz = self.compile(node.arg, scope).lz
+
+        def ev(frame: Frame) -> Value:
+            f = fn(frame)
+            if type(f) is Lambda and f.body2 is not None:
+                try:
+                    return f.body2([[f.env, a_lz(frame)], b_lz(frame)])
+                except EvalError as e:
+                    if e.pos is None:
+                        e.pos = node
+                    raise
+            g = call_first(f, frame)
+            try:
+                if type(g) is Lambda:
+                    body = g.body
+                    if body is not None:
+                        return body([g.env, b_lz(frame)])
+                    return g.invoke(g.env, b_lz(frame))
+                return call_value(g, b_lz(frame))
+            except EvalError as e:
+                if e.pos is None:
+                    e.pos = node
+                call_trace(e, g, node)
+                raise
+
+        def call_first(f: Value, frame: Frame) -> Value:
+            try:
+                if type(f) is Lambda:
+                    body = f.body
+                    if body is not None:
+                        return body([f.env, a_lz(frame)])
+                    return f.invoke(f.env, a_lz(frame))
+                return call_value(f, a_lz(frame))
+            except EvalError as e:
+                if e.pos is None:
+                    e.pos = inner
+                call_trace(e, f, inner)
+                raise
+
+        return Code(ev)
+
+    def _apply_primop(self, node: ast.Apply, scope: Scope | None) -> Code | None:
+        """A builtin applied to exactly its arity of arguments, called without currying."""
+        args: list[Any] = []
+        fn_node: Any = node
+        while type(fn_node) is ast.Apply:
+            args.append(fn_node.arg)
+            fn_node = fn_node.fn
+        if type(fn_node) not in (ast.Ident, ast.Select):
+            return None
+        fn_code = self.compile(fn_node, scope)
+        prim = fn_code.known
+        if type(prim) is not PrimOp or prim.arity != len(args) or prim.arity > 3:
+            return None
+        args.reverse()
+        lzs = [self.compile(a, scope).lz for a in args]
+        return direct_primop(prim, lzs, node)
+
+    # ------------------------------------------------------------------ operators
+
+    def c_BinOp(self, node: ast.BinOp, scope: Scope | None) -> Code:
+        lhs = self.compile(node.lhs, scope)
+        rhs = self.compile(node.rhs, scope)
+        return compile_binop(node, lhs, rhs, self.eager)
+
+    def c_UnaryOp(self, node: ast.UnaryOp, scope: Scope | None) -> Code:
+        return compile_unary(node, self.compile(node.expr, scope))

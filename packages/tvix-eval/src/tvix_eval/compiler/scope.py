@@ -1,0 +1,70 @@
+"""Static scope analysis: where each identifier lives at run time.
+
+Every ``let``, ``rec`` set, lambda and ``with`` creates one run-time frame, a Python list
+``[parent_frame, slot1, slot2, …]``. The compiler mirrors that chain with :class:`Scope` objects,
+so each identifier resolves once, at compile time, to a frame depth and slot, to a global (a
+builtin), or to a dynamic lookup through the enclosing ``with`` frames (whose single slot holds the
+namespace). ``with`` never shadows a lexical or global name, as in C++ Nix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+class Scope:
+    """One frame's names (slot numbers start at 1; slot 0 is the parent frame)."""
+
+    __slots__ = ("is_with", "names", "parent")
+
+    def __init__(self, parent: Scope | None, names: dict[str, int], is_with: bool = False) -> None:
+        self.parent = parent
+        self.names = names
+        self.is_with = is_with
+
+
+@dataclass(frozen=True)
+class Local:
+    """A slot ``index`` in the frame ``depth`` levels up."""
+
+    depth: int
+    index: int
+
+
+@dataclass(frozen=True)
+class Global:
+    """A builtin or other global value, known at compile time."""
+
+    value: Any
+
+
+@dataclass(frozen=True)
+class Dynamic:
+    """A lookup through the ``with`` frames at these depths, innermost first."""
+
+    with_depths: tuple[int, ...]
+
+
+Resolution = Local | Global | Dynamic
+
+
+def resolve(scope: Scope | None, name: str, globals_: dict[str, Any]) -> Resolution | None:
+    """Resolve ``name`` from ``scope`` outwards; ``None`` if nothing can bind it."""
+    depth = 0
+    withs: list[int] = []
+    s = scope
+    while s is not None:
+        if s.is_with:
+            withs.append(depth)
+        else:
+            idx = s.names.get(name)
+            if idx is not None:
+                return Local(depth, idx)
+        s = s.parent
+        depth += 1
+    if name in globals_:
+        return Global(globals_[name])
+    if withs:
+        return Dynamic(tuple(withs))
+    return None

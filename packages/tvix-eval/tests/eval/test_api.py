@@ -1,0 +1,106 @@
+"""The public API: evaluate, Evaluator (import cache, IO), to_python."""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+
+import pytest
+import tvix_eval
+from tvix_eval.api import Evaluator, evaluate, to_python
+from tvix_eval.errors import NixError
+from tvix_eval.io import FilesystemIO
+from tvix_eval.runtime.values import NixAttrs, Thunk, force
+
+
+def test_evaluate_returns_values() -> None:
+    assert evaluate("1 + 2") == 3
+    assert evaluate('"a" + "b"') == "ab"
+    value = evaluate("{ a = 1 + 1; }")
+    assert isinstance(value, NixAttrs)
+    assert isinstance(value.d["a"], Thunk)
+    strict = evaluate("{ a = 1 + 1; }", strict=True)
+    assert force(strict.d["a"]) == 2
+
+
+def test_to_python() -> None:
+    value = evaluate('{ a = [ 1 2.5 "x" null true ]; b.c = /tmp; }')
+    assert to_python(value) == {"a": [1, 2.5, "x", None, True], "b": {"c": PurePosixPath("/tmp")}}
+
+
+def test_public_names() -> None:
+    assert tvix_eval.evaluate("1") == 1
+    assert isinstance(tvix_eval.Evaluator(), Evaluator)
+
+
+def test_pure_by_default(tmp_path: Path) -> None:
+    f = tmp_path / "a.nix"
+    f.write_text("42")
+    with pytest.raises(NixError, match="forbidden"):
+        evaluate(f"import {f}")
+    assert evaluate(f"import {f}", io=FilesystemIO()) == 42
+
+
+def test_relative_paths_and_import_cache(tmp_path: Path) -> None:
+    (tmp_path / "lib.nix").write_text("{ f = x: x; n = 1; }")
+    (tmp_path / "main.nix").write_text("[ ./lib.nix ((import ./lib.nix).n) ]")
+    ev = Evaluator(io=FilesystemIO())
+    value = ev.evaluate_file(str(tmp_path / "main.nix"), strict=True)
+    assert ev.print(value) == f"[ {tmp_path}/lib.nix 1 ]"
+    # the import cache keeps the same value: functions inside compare equal
+    same = ev.evaluate(f"[ (import {tmp_path}/lib.nix) ] == [ (import {tmp_path}/lib.nix) ]")
+    assert same is True
+
+
+def test_search_path(tmp_path: Path) -> None:
+    (tmp_path / "pkgs").mkdir()
+    (tmp_path / "pkgs" / "default.nix").write_text('"found"')
+    ev = Evaluator(io=FilesystemIO(), search_path=[f"foo={tmp_path}/pkgs"])
+    assert ev.evaluate("import <foo>") == "found"
+    assert ev.print(ev.evaluate("builtins.tryEval <nope>", strict=True)) == (
+        "{ success = false; value = false; }"
+    )
+
+
+def test_define_builtin() -> None:
+    ev = Evaluator()
+    ev.define_builtin_source("double", "x: x * 2", global_=True)
+    assert ev.evaluate("double 21") == 42
+    assert ev.evaluate("builtins.double 2") == 4
+
+
+def test_to_python_lazy() -> None:
+    ev = Evaluator()
+    value = ev.evaluate('{ ok = [ 1 { b = "x"; } ]; bad = throw "never"; }')
+    view = to_python(value, ev, lazy=True)
+    assert sorted(view) == ["bad", "ok"]
+    assert view["ok"][0] == 1
+    assert view["ok"][1]["b"] == "x"
+    with pytest.raises(NixError, match="never"):
+        view["bad"]
+
+
+def test_json_and_xml_printing() -> None:
+    from tvix_eval.runtime.printer import print_json, print_xml
+
+    ev = Evaluator()
+    value = ev.evaluate('{ a = [ 1 2.5 "x" null true ]; }', strict=True)
+    assert ev.run(lambda: print_json(value)) == '{"a":[1,2.5,"x",null,true]}'
+    assert ev.run(lambda: print_xml(value)).startswith("<?xml version='1.0' encoding='utf-8'?>")
+
+
+def test_print_value_deeply_nested() -> None:
+    src = "builtins.foldl' (acc: x: [ acc ]) [ ] (builtins.genList (x: x) 20000)"
+    text = tvix_eval.print_value(evaluate(src, strict=True))
+    assert text.count("[") == 20001
+
+
+def test_path_interpolation_copies_to_store(tmp_path: Path) -> None:
+    """Store paths as C++ Nix computes them (NAR hash of the file, type "source")."""
+    (tmp_path / "a").write_text("hi\n")
+    ev = Evaluator(io=FilesystemIO())
+    value = ev.evaluate(f'"${{{tmp_path}/a}}"')
+    assert value == "/nix/store/miacmq2d49l5qm1xgkpr982m3rd9ax08-a"
+    assert value.context == frozenset({"/nix/store/miacmq2d49l5qm1xgkpr982m3rd9ax08-a"})
+    # path + string stays a path; toString does not copy
+    assert ev.print(ev.evaluate(f'{tmp_path} + "/a"')) == f"{tmp_path}/a"
+    assert ev.evaluate(f"toString {tmp_path}/a") == f"{tmp_path}/a"
