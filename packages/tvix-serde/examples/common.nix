@@ -1,0 +1,4 @@
+{
+  basePort = 8080;
+  features = [ "search" "recommendations" ];
+}

@@ -1,0 +1,7 @@
+"""Entry point of ``python -m tvix_serde``."""
+
+import sys
+
+from tvix_serde.cli import main
+
+sys.exit(main())
