@@ -52,32 +52,47 @@ def geometric_mean(values: list[float]) -> float:
 def format_rows(suite: str, rows: list[dict[str, Any]], markdown: bool) -> list[str]:
     lines = []
     if markdown:
-        lines += [f"### {suite}", "", "| benchmark | ours (s) | reference (s) | ratio | notes |", "|---|---|---|---|---|"]
+        lines += [
+            f"### {suite}",
+            "",
+            "| benchmark | ours (s) | reference (s) | ratio | notes |",
+            "|---|---|---|---|---|",
+        ]
     for row in rows:
         ref = reference_time(row)
         notes = ", ".join(
-            f"{k}={v}" for k, v in row.items() if k not in {"name", "ours_s", "nix_s", "baseline_s", "ratio"}
+            f"{k}={v}"
+            for k, v in row.items()
+            if k not in {"name", "ours_s", "nix_s", "baseline_s", "ratio"}
         )
         ref_text = f"{ref:.3f}" if ref is not None else "-"
         ratio = row.get("ratio")
         ratio_text = f"{ratio:.2f}" if isinstance(ratio, (int, float)) else "-"
         if markdown:
-            lines.append(f"| {row['name']} | {row['ours_s']:.3f} | {ref_text} | {ratio_text} | {notes} |")
+            lines.append(
+                f"| {row['name']} | {row['ours_s']:.3f} | {ref_text} | {ratio_text} | {notes} |"
+            )
         else:
-            lines.append(f"{suite:8} {row['name']:28} ours {row['ours_s']:8.3f}s  ref {ref_text:>8}s  ratio {ratio_text:>6}  {notes}")
+            times = f"ours {row['ours_s']:8.3f}s  ref {ref_text:>8}s"
+            lines.append(f"{suite:8} {row['name']:28} {times}  ratio {ratio_text:>6}  {notes}")
     return lines
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("suites", nargs="*", help=f"suites to run: {', '.join(SUITES)} (default: all)")
-    parser.add_argument("--markdown", action="store_true", help="print markdown tables for docs/benchmarks.md")
+    parser.add_argument(
+        "suites", nargs="*", help=f"suites to run: {', '.join(SUITES)} (default: all)"
+    )
+    parser.add_argument(
+        "--markdown", action="store_true", help="print markdown tables for docs/benchmarks.md"
+    )
     args = parser.parse_args()
     chosen = args.suites or list(SUITES)
     unknown = [s for s in chosen if s not in SUITES]
     if unknown:
         parser.error(f"unknown suite(s): {', '.join(unknown)}")
-    print(f"# {time.strftime('%Y-%m-%d')} on {platform.machine()}, {platform.python_implementation()} {platform.python_version()}")
+    python = f"{platform.python_implementation()} {platform.python_version()}"
+    print(f"# {time.strftime('%Y-%m-%d')} on {platform.machine()}, {python}")
     failures = 0
     for suite in chosen:
         try:
@@ -88,9 +103,14 @@ def main() -> int:
             continue
         for line in format_rows(suite, rows, args.markdown):
             print(line)
-        ratios = [float(r["ratio"]) for r in rows if isinstance(r.get("ratio"), (int, float)) and r["ratio"] > 0]
+        ratios = [
+            float(r["ratio"])
+            for r in rows
+            if isinstance(r.get("ratio"), (int, float)) and r["ratio"] > 0
+        ]
         if ratios:
-            print(f"{suite}: geometric mean ratio {geometric_mean(ratios):.2f} over {len(ratios)} benchmarks\n")
+            mean = geometric_mean(ratios)
+            print(f"{suite}: geometric mean ratio {mean:.2f} over {len(ratios)} benchmarks\n")
     return 1 if failures else 0
 
 
