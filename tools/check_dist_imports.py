@@ -1,4 +1,4 @@
-"""Import every distribution's package and its generated protobuf modules.
+"""Import every distribution's package and its generated protobuf modules; run the commands.
 
 Run by `nox -s dist` inside a virtualenv that holds only the built wheels, so
 it proves that the wheels carry the code generated at build time.
@@ -7,6 +7,9 @@ it proves that the wheels carry the code generated at build time.
 from __future__ import annotations
 
 import importlib
+import subprocess
+import sys
+from pathlib import Path
 
 MODULES = [
     "nix_compat",
@@ -24,10 +27,29 @@ MODULES = [
 ]
 
 
+#: Console scripts of the wheels, each with arguments and the exact output expected.
+COMMANDS = [
+    (
+        ["tvix", "eval", "--strict", "-E", 'map (x: x * 2) [ 1 2 ] ++ [ "${toString 3}" ]'],
+        '[ 2 4 "3" ]\n',
+    ),
+    (["tvix-store", "--help"], None),
+    (["tvix-castore", "--help"], None),
+]
+
+
 def main() -> None:
     for name in MODULES:
         importlib.import_module(name)
         print(f"ok  {name}")
+    scripts = Path(sys.executable).parent
+    for argv, expected in COMMANDS:
+        done = subprocess.run(
+            [str(scripts / argv[0]), *argv[1:]], capture_output=True, text=True, check=True
+        )
+        if expected is not None and done.stdout != expected:
+            raise SystemExit(f"{argv[0]} printed {done.stdout!r}, expected {expected!r}")
+        print(f"ok  {' '.join(argv[:2])}")
 
 
 if __name__ == "__main__":
