@@ -7,7 +7,6 @@ is available), so a machine needs nothing but python3 and nox.
 from __future__ import annotations
 
 import glob
-import os
 import shutil
 from pathlib import Path
 
@@ -39,22 +38,26 @@ def install_local(session: nox.Session, package: str, *, extras: str = "test") -
     session.install(*args)
 
 
+def run_pytest(session: nox.Session, package: str) -> None:
+    """Install one distribution with its test extras and run its suite on every core."""
+    install_local(session, package)
+    session.install("pytest-xdist>=3.5")
+    args = session.posargs or ["-n", "auto"]
+    session.run("pytest", f"packages/{package}/tests", *args, success_codes=[0, 5])
+
+
 @nox.session(python=PYTHONS[0])
 @nox.parametrize("package", list(PACKAGES))
 def tests(session: nox.Session, package: str) -> None:
     """Run one distribution's test suite (pytest, hypothesis, differential tests)."""
-    install_local(session, package)
-    session.install("pytest-xdist>=3.5")
-    args = session.posargs or ["-n", "auto" if os.cpu_count() and os.cpu_count() > 1 else "0"]
-    session.run("pytest", f"packages/{package}/tests", *args, success_codes=[0, 5])
+    run_pytest(session, package)
 
 
 @nox.session(python=PYTHONS)
 @nox.parametrize("package", list(PACKAGES))
 def tests_all_pythons(session: nox.Session, package: str) -> None:
-    """The test suite on every supported interpreter that is installed."""
-    install_local(session, package)
-    session.run("pytest", f"packages/{package}/tests", *session.posargs, success_codes=[0, 5])
+    """The test suites on every supported interpreter that is installed."""
+    run_pytest(session, package)
 
 
 @nox.session(python=PYTHONS[0])
