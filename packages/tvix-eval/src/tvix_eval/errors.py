@@ -76,14 +76,16 @@ def render_position(span: Span) -> str:
     source = span.source
     line, col = source.position(span.start)
     out = [f"       at {source.name}:{line}:{col}:"]
-    nlines = len(source.line_starts())
-    if line > nlines or (line == nlines and source.text.endswith(("\n", "\r")) and col > 1):
+    # C++ Nix counts lines on CR, LF and CRLF but prints code lines split on
+    # LF only, so it shows none for a position past the last LF-line.
+    lines = source.text.split("\n")
+    if line > len(lines):
         return out[0]
     out.append("")
     if line > 1:
-        out.append(_code_line(line - 1, source.line_text(line - 1)))
-    out.append(_code_line(line, source.line_text(line)))
+        out.append(_code_line(line - 1, lines[line - 2]))
+    out.append(_code_line(line, lines[line - 1]))
     out.append(" " * 13 + "|" + " " * col + "^")
-    if line < nlines:
-        out.append(_code_line(line + 1, source.line_text(line + 1)))
+    if line < len(lines):
+        out.append(_code_line(line + 1, lines[line]))
     return "\n".join(out)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
+import sys
 import threading
 from pathlib import Path
 
@@ -35,7 +39,7 @@ def test_encode_decode_keeps_positions() -> None:
     src = Source("g.nix", TEXT)
     back = decode(encode(e), src)
     assert to_data(back) == to_data(e)
-    assert back.source is src
+    assert back.source.name == "g.nix" and back.source.text == TEXT
     assert (back.start, back.end) == (e.start, e.end)
     assert back.body.items[1].span.column == TEXT.index('"x') + 1 == 60  # type: ignore[union-attr]
 
@@ -79,15 +83,41 @@ def test_damaged_entries_are_ignored_and_rewritten(damage: object, tmp_path: Pat
     assert entry.read_bytes() == good
 
 
-def test_well_formed_but_wrong_payload_is_ignored(tmp_path: Path) -> None:
-    import hashlib
-    import marshal
-
+@pytest.mark.parametrize(
+    "payload",
+    [
+        pickle.dumps(("not", "a", "tree")),
+        pickle.dumps(os.getcwd),  # a callable: refused by the restricted unpickler
+        b"\x80\x05garbage",
+    ],
+)
+def test_well_formed_but_wrong_payload_is_ignored(payload: bytes, tmp_path: Path) -> None:
     parse_cached(TEXT, directory=tmp_path)
     [entry] = entries(tmp_path)
-    payload = marshal.dumps(("not", "a", "tree"))
     entry.write_bytes(cache._MAGIC + hashlib.sha256(payload).digest() + payload)
     assert to_data(parse_cached(TEXT, directory=tmp_path)) == to_data(parse(TEXT))
+
+
+def test_entry_for_another_text_is_ignored(tmp_path: Path) -> None:
+    parse_cached(TEXT, directory=tmp_path)
+    [entry] = entries(tmp_path)
+    other = cache.encode(parse("1 + 2"))
+    entry.write_bytes(cache._MAGIC + hashlib.sha256(other).digest() + other)
+    assert to_data(parse_cached(TEXT, directory=tmp_path)) == to_data(parse(TEXT))
+
+
+def test_too_deep_to_cache_still_parses(tmp_path: Path) -> None:
+    text = "[" * 20_000 + "]" * 20_000
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)  # other tests may have raised it
+    try:
+        e = parse_cached(text, directory=tmp_path)
+    finally:
+        sys.setrecursionlimit(old)
+    assert entries(tmp_path) == []
+    for _ in range(20_000):
+        e = e.items[0] if e.items else e  # type: ignore[union-attr]
+    assert e.items == ()  # type: ignore[union-attr]
 
 
 def test_errors_are_not_cached(tmp_path: Path) -> None:

@@ -55,6 +55,8 @@ ERRORS = [
         3,
         14,
     ),
+    ("{\r\n  a = ;\r\n}", "syntax error, unexpected ';'", 2, 7),
+    ("{\r  a = 1;\r  b = ;\r}", "syntax error, unexpected ';'", 3, 7),
     ("9223372036854775808", "invalid integer '9223372036854775808'", 1, 1),
     ("1.0e999", "invalid float '1.0e999'", 1, 1),
     ("1.0e-400", "invalid float '1.0e-400'", 1, 1),
