@@ -32,6 +32,7 @@ EVAL_CORPUS = [
     'builtins.unsafeDiscardStringContext (builtins.toFile "a" "${builtins.toFile "b" "c"}")',
     '(import <nix/fetchurl.nix> { url = "http://example.org/a.tar"; '
     'sha256 = "0000000000000000000000000000000000000000000000000000"; }).drvPath',
+    "[ (builtins.pathExists <nix/fetchurl.nix>) (builtins.isFunction (import <nix/fetchurl.nix>)) (builtins.length builtins.nixPath) ]",
 ]
 
 

@@ -1,7 +1,7 @@
 """The tvix command: evaluate Nix expressions, instantiate derivations into the store, a REPL.
 
 Run it as ``tvix`` or ``python -m tvix_cli``; see :mod:`tvix_cli.main`. From Python,
-:class:`Session` is an evaluator wired to a store with the derivation builtins, configured by
+:class:`Session` is an evaluator wired to a store (so derivations are written into it), set up by
 :class:`Settings`; :func:`open_store` opens a store by URL. These names load lazily, so
 importing the package stays cheap for the command's start-up.
 """

@@ -91,7 +91,7 @@ class EvaluatorServicer(pb_grpc.EvaluatorServiceServicer):
                 source = expr.expression
                 attr = ""
             session = Session(settings, store=self.store)
-            session.builder.listener = instantiated
+            session.known.listener = instantiated
             ev = session.evaluator
             root = ev.evaluate(source, path=path)
 

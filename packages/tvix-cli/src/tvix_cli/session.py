@@ -1,5 +1,6 @@
 """One evaluation set up the way the ``tvix`` command runs it: an impure evaluator whose IO is
-the store, the derivation builtins, ``-I``/``NIX_PATH`` and the ``--arg``/``--argstr`` set.
+the store (so ``derivation``, ``toFile`` and friends write into it), ``-I``/``NIX_PATH`` and the
+``--arg``/``--argstr`` set.
 """
 
 from __future__ import annotations
@@ -9,12 +10,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from tvix_eval.api import Evaluator
+from tvix_eval.builtins.derivation import WARNINGS_KEY
 from tvix_eval.io import EvalIOError
-from tvix_eval.runtime.errors import EvalError
-from tvix_eval.runtime.values import NixAttrs, Thunk, Value
+from tvix_eval.known_paths import KnownPaths, set_known_paths
+from tvix_eval.runtime.values import NixAttrs, Value
 
-from tvix_cli.derivation import DerivationBuilder, derivation_nix_source
-from tvix_cli.known_paths import KnownPaths
 from tvix_cli.store import LazyStore, StoreError
 from tvix_cli.store_io import StoreIO
 from tvix_cli.writer import DrvWriter
@@ -39,10 +39,6 @@ class Settings:
     tracer: Callable[[str], None] | None = None
 
 
-#: the name error positions inside the ``derivation`` wrapper show
-DERIVATION_NIX = "//builtin/derivation.nix"
-
-
 def _drop(message: str) -> None:
     del message
 
@@ -57,7 +53,7 @@ def nix_path_entries(cli_entries: Sequence[str]) -> list[str]:
 
 
 class Session:
-    """An evaluator wired to a store, with the derivation builtins installed."""
+    """An evaluator wired to a store: ``.drv`` and ``toFile`` files are written into it."""
 
     def __init__(self, settings: Settings, store: LazyStore | None = None) -> None:
         self.settings = settings
@@ -66,37 +62,21 @@ class Session:
         self.lazy_store = store or LazyStore(
             settings.store_url, fallback=settings.store_fallback, warn=warn
         )
-        self.io = StoreIO(self.lazy_store)
         self.writer = DrvWriter(self.lazy_store)
-        self.io.pending_reader = self.writer.pending
+        self.io = StoreIO(self.lazy_store, read_only=settings.read_only, drv_writer=self.writer)
         self.evaluator = Evaluator(
             io=self.io,
             search_path=nix_path_entries(settings.search_path),
             impure=not settings.pure,
         )
-        # <nix/fetchurl.nix> resolves to the bundled corepkgs after every other entry.
-        self.evaluator.state.search_path.append(("nix", "/__corepkgs__"))
+        #: the derivations of this evaluation; derivations made elsewhere come from the store
         self.known = KnownPaths(self._read_store_file, self._read_references)
+        set_known_paths(self.evaluator.state, self.known)
         self.io.text_listener = self.known.add_references
-        self.builder = DerivationBuilder(
-            self.known, None if settings.read_only else self._write_text
-        )
-        if not settings.warnings:
-            self.builder.warn = None
+        self.evaluator.state.extra[WARNINGS_KEY] = settings.warnings
         if settings.tracer is not None:
             self._install_tracer(settings.tracer)
-        self.evaluator.define_builtin("derivationStrict", self.builder.primop(), global_=True)
-        self.evaluator.define_builtin(
-            "derivation", Thunk(self._derivation_code, None), global_=True
-        )
         self._auto_args: NixAttrs | None = None
-
-    def _derivation_code(self, _: object) -> Value:
-        """The ``derivation`` wrapper, compiled under its corepkgs name (for error positions)."""
-        from tvix_eval.runtime.values import force
-
-        source = derivation_nix_source()
-        return force(self.evaluator.evaluate(source, path=DERIVATION_NIX))
 
     def _install_tracer(self, trace: Callable[[str], None]) -> None:
         """Report instantiations, file reads and store writes (``--trace-runtime``)."""
@@ -104,16 +84,10 @@ class Session:
         def instantiated(drv_path: str, drv: object) -> None:
             trace(f"instantiated {drv_path}")
 
-        self.builder.listener = instantiated
+        self.known.listener = instantiated
         self.io.tracer = trace
 
     # ------------------------------------------------------------------ store glue
-
-    def _write_text(self, name: str, data: bytes, references: list[str], path: str) -> str:
-        try:
-            return self.writer.add_text(name, data, references, path)
-        except StoreError as e:
-            raise EvalError(str(e)) from None
 
     def flush(self) -> None:
         """Wait for queued ``.drv`` writes; raises :class:`StoreError` if one failed."""

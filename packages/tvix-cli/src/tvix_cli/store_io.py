@@ -2,49 +2,46 @@
 
 Paths inside a store path the store has are read from the store (so ``import`` of a store path
 works without a ``/nix/store`` on disk); everything else comes from the file system. Copying
-sources, ``toFile`` and ``.drv`` files land in the store with the paths C++ Nix gives them. The
-bundled corepkgs (``<nix/fetchurl.nix>``) live under ``/__corepkgs__/``.
+sources, ``toFile`` and ``.drv`` files land in the store with the paths C++ Nix gives them; in
+read-only mode (``--eval``) ``.drv`` files only get their paths computed, as in C++ Nix.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tvix_eval.io import EvalIOError, FilesystemIO, FileType
 
 from tvix_cli.names import fixed_output_inner_hash, store_name_error
 from tvix_cli.store import LazyStore, Store, StoreError
 
-COREPKGS = "/__corepkgs__/"
-
-
-def _corepkg(path: str) -> bytes | None:
-    if not path.startswith(COREPKGS):
-        return None
-    name = path[len(COREPKGS) :]
-    if name != "fetchurl.nix":
-        return None
-    from tvix_cli.corepkgs import read_corepkg
-
-    return read_corepkg("fetchurl.nix")
+if TYPE_CHECKING:
+    from tvix_cli.writer import DrvWriter
 
 
 class StoreIO(FilesystemIO):
     """:class:`~tvix_eval.io.EvalIO` reading from and writing to a (lazily opened) store.
 
     ``text_listener(path, references)`` is told about every text file written (``toFile``), so
-    derivations depending on it can later find their closure.
+    derivations depending on it can later find their closure. ``.drv`` files go through
+    ``drv_writer`` (written on background threads while evaluation goes on) when one is given;
+    with ``read_only`` they are not written, only their paths computed. ``toFile`` texts are
+    written in both modes, so an ``--eval`` can read back what it made.
     """
 
-    def __init__(self, store: LazyStore) -> None:
+    def __init__(
+        self, store: LazyStore, *, read_only: bool = False, drv_writer: DrvWriter | None = None
+    ) -> None:
         self.lazy_store = store
+        self.read_only = read_only
+        self.drv_writer = drv_writer
         self._fetcher: Any = None
         self.text_listener: Any = None
         #: ``--trace-runtime``: told about file reads and store writes
         self.tracer: Any = None
         #: contents of store files queued for writing but maybe not stored yet
-        self.pending_reader: Any = None
+        self.pending_reader: Any = drv_writer.pending if drv_writer is not None else None
 
     @property
     def store(self) -> Store:
@@ -60,8 +57,6 @@ class StoreIO(FilesystemIO):
     # ------------------------------------------------------------------ reading
 
     def path_exists(self, path: str) -> bool:
-        if _corepkg(path) is not None:
-            return True
         if self._in_store(path):
             try:
                 known = self.store.path_exists(path)
@@ -74,9 +69,6 @@ class StoreIO(FilesystemIO):
     def read_file(self, path: str) -> bytes:
         if self.tracer is not None:
             self.tracer(f"reading {path}")
-        data = _corepkg(path)
-        if data is not None:
-            return data
         if self.pending_reader is not None:
             data = self.pending_reader(path)
             if data is not None:
@@ -101,8 +93,6 @@ class StoreIO(FilesystemIO):
         return super().read_dir(path)
 
     def is_dir(self, path: str) -> bool:
-        if _corepkg(path) is not None:
-            return False
         if self._in_store(path):
             try:
                 known = self.store.is_dir(path)
@@ -113,7 +103,7 @@ class StoreIO(FilesystemIO):
         return super().is_dir(path)
 
     def realpath(self, path: str) -> str:
-        if _corepkg(path) is not None or self._in_store(path):
+        if self._in_store(path):
             return path
         return super().realpath(path)
 
@@ -139,14 +129,21 @@ class StoreIO(FilesystemIO):
         return result
 
     def add_text_to_store(self, name: str, data: bytes, references: list[str]) -> str:
-        """``builtins.toFile``: a text file with references."""
+        """``builtins.toFile`` and ``.drv`` files: a text file with references."""
         error = store_name_error(
             name, ":".join(["text", *sorted(set(references))]), lambda: _sha256_hex(data)
         )
         if error is not None:
             raise EvalIOError(str(error))
+        if name.endswith(".drv") and self.read_only:
+            from nix_compat.store_path import build_text_path
+
+            return build_text_path(name, data, references).to_absolute_path()
         try:
-            path = self.store.add_text(name, data, references)
+            if name.endswith(".drv") and self.drv_writer is not None:
+                path = self.drv_writer.add_text(name, data, references)
+            else:
+                path = self.store.add_text(name, data, references)
         except StoreError as e:
             raise EvalIOError(str(e)) from None
         if self.text_listener is not None:

@@ -104,6 +104,7 @@ class Evaluator:
         recursion_limit: int = RECURSION_LIMIT,
     ) -> None:
         from tvix_eval.builtins import make_globals
+        from tvix_eval.corepkgs import install as install_corepkgs
 
         #: how many Python frames evaluation may nest before ``stack overflow``
         self.recursion_limit = recursion_limit
@@ -120,6 +121,7 @@ class Evaluator:
             self.globals = make_globals(self.state, impure=impure)
         finally:
             _context.activate(previous)
+        install_corepkgs(self.state)
 
     def define_builtin(self, name: str, value: Value, *, global_: bool = False) -> None:
         """Add ``builtins.<name>`` (and the global ``name`` with ``global_``) before evaluating.

@@ -170,6 +170,10 @@ def find_in_search_path(name: str, node: Any) -> Value:
             exists = False
         if exists:
             return NixPath(candidate)
+    if name.startswith("nix/"):
+        from tvix_eval.corepkgs import PREFIX
+
+        return NixPath(PREFIX + name[4:])
     raise ThrownError(
         f"file '{name}' was not found in the Nix search path (add it using $NIX_PATH or -I)", node
     )

@@ -27,9 +27,9 @@ from tvix_eval.compiler.calls import (
     fold_select,
 )
 from tvix_eval.compiler.code import NO_CONST, UNSET, Code, Frame, constant, frame_init_lz
-from tvix_eval.compiler.fastops import fused_if
+from tvix_eval.compiler.fastops import fused_if, fused_interpolation
 from tvix_eval.compiler.operators import compile_binop, compile_unary
-from tvix_eval.compiler.scope import Dynamic, Global, Local, Scope, resolve
+from tvix_eval.compiler.scope import UNKNOWN, Dynamic, Global, Local, Scope, resolve
 from tvix_eval.compiler.show import show_expr
 from tvix_eval.runtime.errors import (
     AssertionFailed,
@@ -54,6 +54,7 @@ from tvix_eval.runtime.values import (
     PrimOp,
     Thunk,
     Value,
+    position_file,
     show_type,
 )
 from tvix_eval.syntax import ast
@@ -100,12 +101,15 @@ class Compiler:
         parts = node.parts
         if all(type(p) is str for p in parts):
             return constant("".join(parts))  # type: ignore[arg-type]
-        compiled: list[tuple[Any, Any]] = []
-        for p in parts:
-            if type(p) is str:
-                compiled.append((p, None))
-            else:
-                compiled.append((None, (self.compile(p, scope).ev, p)))  # type: ignore[arg-type]
+        codes: list[str | tuple[Code, Any]] = [
+            p if isinstance(p, str) else (self.compile(p, scope), p) for p in parts
+        ]
+        fused = fused_interpolation(codes)
+        if fused is not None:
+            return fused
+        compiled: list[tuple[Any, Any]] = [
+            (c, None) if isinstance(c, str) else (None, (c[0].ev, c[1])) for c in codes
+        ]
 
         def ev(frame: Frame) -> Value:
             out: list[str] = []
@@ -172,8 +176,10 @@ class Compiler:
 
     def c_SearchPath(self, node: ast.SearchPath, scope: Scope | None) -> Code:
         name = node.path
-        if isinstance(resolve(scope, "__findFile", {}), Local):
-            # C++ Nix desugars <name> to `__findFile __nixPath "name"`; honour a local override.
+        if isinstance(resolve(scope, "__findFile", {}), Local) or isinstance(
+            resolve(scope, "__nixPath", {}), Local
+        ):
+            # C++ Nix desugars <name> to `__findFile __nixPath "name"`; honour local overrides.
             src, start, end = node.source, node.start, node.end
             call = ast.Apply(
                 src,
@@ -202,13 +208,28 @@ class Compiler:
         r = resolve(scope, name, self.globals)
         if r is None and name == "__curPos":
             line, col = node.source.position(node.start)
-            return constant(NixAttrs({"file": node.source.name, "line": line, "column": col}))
+            file = position_file(node.source)
+            return constant(NixAttrs({"file": file, "line": line, "column": col}))
         if r is None:
             raise UndefinedVariable(f"undefined variable '{name}'", node)
         if isinstance(r, Global):
-            return constant(r.value)
+            value = r.value
+            if type(value) is Thunk:
+                # a global defined lazily (``derivation`` is Nix code compiled on first use)
+
+                def ev_global(frame: Frame, thunk: Thunk = value) -> Value:
+                    return thunk.force()
+
+                def lz_global(frame: Frame, thunk: Thunk = value) -> Value:
+                    return thunk
+
+                return Code(ev_global, lz_global)
+            return constant(value)
         if isinstance(r, Local):
-            return local_access(r.depth, r.index, node)
+            code = local_access(r.depth, r.index, node)
+            if r.known is not UNKNOWN:
+                code.known = r.known
+            return code
         assert isinstance(r, Dynamic)
         return dynamic_access(name, r.with_depths, node)
 
@@ -583,8 +604,7 @@ class Compiler:
         if type(prim) is not PrimOp or prim.arity != len(args) or prim.arity > 3:
             return None
         args.reverse()
-        lzs = [self.compile(a, scope).lz for a in args]
-        return direct_primop(prim, lzs, node)
+        return direct_primop(prim, [self.compile(a, scope) for a in args], node)
 
     # ------------------------------------------------------------------ operators
 

@@ -1,9 +1,11 @@
-"""What one evaluation knows about derivations and text files it produced.
+"""What one evaluation knows about the derivations and text files it produced.
 
 Output paths depend on ``hashDerivationModulo`` of every input derivation, and an ``=drv``
 string context pulls in the closure of a ``.drv``; C++ Nix gets both by reading ``.drv`` files
 back from the store. Here they are remembered as they are instantiated (also when nothing is
-written, as in ``--eval``), and read from the store only for derivations made elsewhere.
+written, as in ``--eval``), and read through the evaluation's IO only for derivations made
+elsewhere. One :class:`KnownPaths` lives in each evaluation's state (:func:`known_paths`); a host
+with a store installs one that can ask the store for references (:func:`set_known_paths`).
 """
 
 from __future__ import annotations
@@ -15,31 +17,48 @@ if TYPE_CHECKING:
     from nix_compat.derivation import Derivation
     from nix_compat.nixhash import NixHash
 
+    from tvix_eval.runtime.context import EvalState
+
 #: reads a store file, returning None when it is not available
 FileReader = Callable[[str], bytes | None]
 #: the references of a store path, or None when unknown
 ReferenceReader = Callable[[str], list[str] | None]
+#: told about every derivation instantiated: (drv path, derivation)
+DerivationListener = Callable[[str, "Derivation"], None]
+
+_STATE_KEY = "known_paths"
 
 
 class UnknownPathError(Exception):
     """A derivation or store path is neither known to the evaluation nor in the store."""
 
 
+def _no_references(path: str) -> list[str] | None:
+    del path
+    return None
+
+
 class KnownPaths:
     """Derivations (with their modulo hashes) and references of paths made by this evaluation."""
 
-    def __init__(self, read_file: FileReader, read_references: ReferenceReader) -> None:
+    def __init__(
+        self, read_file: FileReader, read_references: ReferenceReader = _no_references
+    ) -> None:
         self._read_file = read_file
         self._read_references = read_references
         self._drvs: dict[str, Derivation] = {}
         self._hashes: dict[str, NixHash] = {}
         self._references: dict[str, frozenset[str]] = {}
+        #: told about every derivation ``derivationStrict`` instantiates
+        self.listener: DerivationListener | None = None
 
     def add_derivation(self, drv_path: str, drv: Derivation, modulo_hash: NixHash) -> None:
         """Record an instantiated derivation and its (unmasked) ``hashDerivationModulo``."""
         self._drvs[drv_path] = drv
         self._hashes[drv_path] = modulo_hash
         self._references[drv_path] = frozenset(drv.input_sources) | frozenset(drv.input_derivations)
+        if self.listener is not None:
+            self.listener(drv_path, drv)
 
     def add_references(self, path: str, references: list[str]) -> None:
         """Record the references of a store path this evaluation produced (``toFile``)."""
@@ -100,3 +119,30 @@ class KnownPaths:
             seen.add(p)
             todo.extend(self.references(p))
         return seen
+
+
+def known_paths(state: EvalState) -> KnownPaths:
+    """The :class:`KnownPaths` of an evaluation (made on first use, reading through its IO)."""
+    known = state.extra.get(_STATE_KEY)
+    if known is None:
+        known = KnownPaths(_io_reader(state))
+        state.extra[_STATE_KEY] = known
+    assert isinstance(known, KnownPaths)
+    return known
+
+
+def set_known_paths(state: EvalState, known: KnownPaths) -> None:
+    """Give an evaluation the :class:`KnownPaths` a host made (one that knows its store)."""
+    state.extra[_STATE_KEY] = known
+
+
+def _io_reader(state: EvalState) -> FileReader:
+    def read(path: str) -> bytes | None:
+        from tvix_eval.io import EvalIOError
+
+        try:
+            return state.io.read_file(path)
+        except EvalIOError:
+            return None
+
+    return read
