@@ -26,7 +26,7 @@ ENCODED_DIGEST_SIZE = 32
 MAX_NAME_LEN = 211
 """The longest name C++ Nix accepts (``StorePath::MaxPathLen``)."""
 
-_NAME_RE = re.compile(r"[A-Za-z0-9+\-_?=][A-Za-z0-9+\-._?=]*")
+_NAME_RE = re.compile(r"[A-Za-z0-9+\-._?=]+")
 _NIX32_CHARS = frozenset(nixbase32.ALPHABET)
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-._?=")
 
@@ -34,8 +34,9 @@ _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012
 def validate_name(name: str | bytes) -> str:
     """Check a store path name against C++ Nix's rules and return it as a string.
 
-    The name must be 1 to 211 characters from ``A-Z a-z 0-9 + - . _ ? =`` and must not start
-    with ``.``. Raises :class:`StorePathError` naming the offending character and its position.
+    The name must be 1 to 211 characters from ``A-Z a-z 0-9 + - . _ ? =``. A leading ``.`` is
+    allowed, as C++ Nix 2.8 allows it (``builtins.toFile ".x"``, ``nix-store --add .hidden``).
+    Raises :class:`StorePathError` naming the offending character and its position.
     """
     return _validate_name(name, None, 0)
 
@@ -52,10 +53,6 @@ def _validate_name(name: str | bytes, whole: str | None, offset: int) -> str:
         raise StorePathError(
             f"store path name {name!r}{context} is {len(name)} characters long, "
             f"more than {MAX_NAME_LEN}"
-        )
-    if name[0] == ".":
-        raise StorePathError(
-            f"store path name {name!r}{context} starts with '.' (position {offset})"
         )
     position, char = next((i, c) for i, c in enumerate(name) if c not in _NAME_CHARS)
     raise StorePathError(
