@@ -6,6 +6,11 @@ machine may be shared):
   ingest  — NAR → a fresh store vs ``nix-store --restore`` into a fresh directory;
   fuse    — sequential read of the largest file through ``tvix-store mount``.
 
+Each run records wall time and CPU time (this process's plus its children's,
+all threads), so figures from a loaded machine can be told apart from real
+changes; the load average is printed with them. ``run()`` returns one dict per
+figure (name, ours_s, nix_s, ratio, CPU times, medians) for tools/bench.py.
+
 Usage: python tools/bench_store.py [--size-mb 300] [--runs 5] [--workdir DIR]
 """
 
@@ -14,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -22,6 +28,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 def make_tree(root: Path, size_mb: int) -> None:
@@ -44,25 +51,53 @@ def make_tree(root: Path, size_mb: int) -> None:
         d += 1
 
 
-def best_of(runs: int, fns: dict[str, Callable[[], None]]) -> dict[str, list[float]]:
-    times: dict[str, list[float]] = {name: [] for name in fns}
+def _cpu() -> float:
+    """CPU seconds used so far by this process (all threads) and its waited-for children."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def best_of(runs: int, fns: dict[str, Callable[[], None]]) -> dict[str, list[tuple[float, float]]]:
+    """(wall, cpu) seconds of each function over ``runs`` interleaved rounds."""
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in fns}
     for _ in range(runs):
         for name, fn in fns.items():
+            cpu = _cpu()
             start = time.perf_counter()
             fn()
-            times[name].append(time.perf_counter() - start)
+            times[name].append((time.perf_counter() - start, _cpu() - cpu))
     return times
 
 
-def show(title: str, ours: str, theirs: str, times: dict[str, list[float]]) -> float:
-    a, b = min(times[ours]), min(times[theirs])
-    print(f"{title}:")
+def show(
+    title: str, ours: str, theirs: str, times: dict[str, list[tuple[float, float]]]
+) -> dict[str, Any]:
+    """Print one comparison; return it as a row for tools/bench.py."""
+    print(f"{title} (load {os.getloadavg()[0]:.1f}):")
+    stats = {}
     for name in (ours, theirs):
-        best, median = min(times[name]), statistics.median(times[name])
-        print(f"  {name:34s} best {best:7.3f}s  median {median:7.3f}s")
-    ratio = a / b
-    print(f"  ratio (best/best) {ratio:.2f}x")
-    return ratio
+        walls = [w for w, _ in times[name]]
+        cpus = [c for _, c in times[name]]
+        stats[name] = (min(walls), statistics.median(walls), min(cpus), statistics.median(cpus))
+        best, median, cpu, cpu_median = stats[name]
+        print(
+            f"  {name:34s} wall best {best:7.3f}s median {median:7.3f}s"
+            f"   cpu best {cpu:7.3f}s median {cpu_median:7.3f}s"
+        )
+    ratio = stats[ours][0] / stats[theirs][0]
+    cpu_ratio = stats[ours][2] / stats[theirs][2]
+    print(f"  ratio (best/best) wall {ratio:.2f}x  cpu {cpu_ratio:.2f}x")
+    return {
+        "name": title,
+        "ours_s": stats[ours][0],
+        "nix_s": stats[theirs][0],
+        "ratio": ratio,
+        "ours_median_s": round(stats[ours][1], 3),
+        "nix_median_s": round(stats[theirs][1], 3),
+        "ours_cpu_s": round(stats[ours][2], 3),
+        "nix_cpu_s": round(stats[theirs][2], 3),
+        "cpu_ratio": round(cpu_ratio, 2),
+    }
 
 
 def main() -> None:
@@ -73,17 +108,21 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("nix-store") is None:
         sys.exit("nix-store is not installed: nothing to compare with")
+    run(args.size_mb, args.runs, args.workdir)
 
+
+def run(size_mb: int = 300, runs: int = 5, workdir: Path | None = None) -> list[dict[str, Any]]:
+    """Build (or reuse) the tree, import it, and compare export, ingest and FUSE reads."""
     from tvix_castore.registry import blob_service_from_url, directory_service_from_url
     from tvix_store.importer import import_path
     from tvix_store.nar import ingest_nar, write_nar
     from tvix_store.pathinfo import path_info_root_node
     from tvix_store.pathinfoservice import path_info_service_from_url
 
-    work = args.workdir or Path(tempfile.mkdtemp(prefix="bench-store-"))
+    work = workdir or Path(tempfile.mkdtemp(prefix="bench-store-"))
     tree = work / "tree"
     if not tree.exists():
-        make_tree(tree, args.size_mb)
+        make_tree(tree, size_mb)
     store_url = f"lmdb://{work / 'store'}"
     blobs = blob_service_from_url(store_url)
     directories = directory_service_from_url(store_url)
@@ -115,15 +154,17 @@ def main() -> None:
         )  # fmt: skip
 
     times = best_of(
-        args.runs,
+        runs,
         {
             "tvix-store render (in process)": tvix_render,
             "nix-store --dump": nix_dump,
             "tvix-store export (command)": tvix_cli_export,
         },
     )
-    show("NAR export", "tvix-store render (in process)", "nix-store --dump", times)
-    show("NAR export incl. start-up", "tvix-store export (command)", "nix-store --dump", times)
+    rows = [
+        show("NAR export", "tvix-store render (in process)", "nix-store --dump", times),
+        show("NAR export incl. start-up", "tvix-store export (command)", "nix-store --dump", times),
+    ]
 
     counter = [0]
 
@@ -145,24 +186,31 @@ def main() -> None:
         b.close()
         shutil.rmtree(work / f"ingest{counter[0]}")
 
-    times = best_of(args.runs, {"tvix-store ingest (fresh lmdb)": tvix_ingest,
-                                "nix-store --restore": nix_restore})  # fmt: skip
-    show("NAR ingest", "tvix-store ingest (fresh lmdb)", "nix-store --restore", times)
+    times = best_of(runs, {"tvix-store ingest (fresh lmdb)": tvix_ingest,
+                           "nix-store --restore": nix_restore})  # fmt: skip
+    rows.append(show("NAR ingest", "tvix-store ingest (fresh lmdb)", "nix-store --restore", times))
 
     infos.close()
     directories.close()
     blobs.close()
-    fuse_read(work, store_url, store_path.to_absolute_path(), args.runs)
+    devnull.close()
+    fuse = fuse_read(work, store_url, store_path.to_absolute_path(), runs)
+    if fuse is not None:
+        seconds, rate = fuse
+        rows.append({"name": "FUSE sequential read", "ours_s": seconds, "ratio": None,
+                     "best_mb_s": round(rate), "target_mb_s": 200})  # fmt: skip
+    return rows
 
 
-def fuse_read(work: Path, store_url: str, store_path: str, runs: int) -> None:
+def fuse_read(work: Path, store_url: str, store_path: str, runs: int) -> tuple[float, float] | None:
+    """Best (seconds, MB/s) of reading big1.bin through a fresh mount; None without FUSE."""
     from tvix_store.fs import fuse_unavailable_reason
 
     reason = fuse_unavailable_reason()
     if reason is not None:
         print(f"FUSE: skipped ({reason})")
-        return
-    rates = []
+        return None
+    rates: list[tuple[float, float]] = []
     for i in range(runs):
         mnt = work / f"mnt{i}"
         mnt.mkdir(exist_ok=True)
@@ -178,12 +226,16 @@ def fuse_read(work: Path, store_url: str, store_path: str, runs: int) -> None:
             with open(path, "rb", buffering=0) as f:
                 while f.read(1 << 20):
                     pass
-            rates.append(size / (time.perf_counter() - start) / 1e6)
+            seconds = time.perf_counter() - start
+            rates.append((seconds, size / seconds / 1e6))
         finally:
             subprocess.run(["fusermount3", "-u", str(mnt)], check=False)
             proc.wait()
-    print("FUSE sequential read (fresh mount, cold page cache):")
-    print(f"  best {max(rates):.0f} MB/s  median {statistics.median(rates):.0f} MB/s")
+    print(f"FUSE sequential read (fresh mount, load {os.getloadavg()[0]:.1f}):")
+    best = min(rates)
+    median = statistics.median(rate for _, rate in rates)
+    print(f"  best {best[1]:.0f} MB/s  median {median:.0f} MB/s")
+    return best
 
 
 if __name__ == "__main__":

@@ -428,3 +428,73 @@ def test_committed_puts_survive_a_crash(short_tmp: Path) -> None:
     finally:
         directories.close()
         blobs.close()
+
+
+# --- read sessions: zero-copy reads, checked as they go ---------------------------------
+
+
+def _session_read(blobs: BlobService, digest: B3Digest) -> bytes:
+    with blobs.read_session() as session:
+        chunks = session.chunks(digest)
+        assert chunks is not None
+        data = b"".join(bytes(piece) for piece in chunks)
+        session.verify()
+    return data
+
+
+def test_read_session_reads_like_open_read(
+    lmdb_pair: tuple[BlobService, DirectoryService, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blobs, _, _ = lmdb_pair
+    small, large = b"hello", os.urandom((3 << 20) + 5)
+    d_small, d_large = blobs.put(small), blobs.put(large)
+    assert _session_read(blobs, d_small) == small
+    assert _session_read(blobs, d_large) == large
+    assert _session_read(blobs, blobs.put(b"")) == b""
+    # A fresh snapshot for every piece.
+    monkeypatch.setattr("tvix_castore.blobservice.lmdb.SESSION_SNAPSHOT_SECONDS", -1.0)
+    assert _session_read(blobs, d_large) == large
+    with blobs.read_session() as session:
+        assert session.chunks(BLOB_B_DIGEST) is None
+        chunks = session.chunks(d_large)
+        assert chunks is not None
+        next(chunks)
+    with pytest.raises(ValueError, match="closed"):
+        next(chunks)
+    memory = blob_service_from_url("memory://")
+    assert _session_read(memory, memory.put(large)) == large
+    with memory.read_session() as session:
+        assert session.chunks(BLOB_B_DIGEST) is None
+
+
+def test_read_session_corrupt_small_blob(
+    lmdb_pair: tuple[BlobService, DirectoryService, Any],
+) -> None:
+    blobs, _, env = lmdb_pair
+    digest = blobs.put(b"hello")
+    poke(env, env.blobs, digest, b"\x00hellO")
+    with blobs.read_session() as session, pytest.raises(StorageError, match="is corrupt"):
+        session.chunks(digest)
+
+
+def test_read_session_corrupt_large_blob(
+    lmdb_pair: tuple[BlobService, DirectoryService, Any],
+) -> None:
+    blobs, _, env = lmdb_pair
+    data = os.urandom(3 << 20)
+    digest = blobs.put(data)
+    set_id = dict_header(env, digest)
+    poke(env, env.chunks, chunk_key(set_id, 1), os.urandom(1 << 20))
+    with blobs.read_session() as session:
+        chunks = session.chunks(digest)
+        assert chunks is not None
+        handed_out = [bytes(next(chunks)), bytes(next(chunks))]
+        # The last chunk is not handed out: the digest does not match.
+        with pytest.raises(StorageError, match="is corrupt: its contents hash to"):
+            next(chunks)
+        assert sum(map(len, handed_out)) < len(data)
+    poke(env, env.chunks, chunk_key(set_id, 2), None)
+    with blobs.read_session() as session, pytest.raises(StorageError, match="chunk 2 is missing"):
+        chunks = session.chunks(digest)
+        assert chunks is not None
+        list(chunks)

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
+from tvix_castore.blobservice.lmdb import chunk_key
+from tvix_castore.digests import B3Digest
 from tvix_castore.directory import (
     Directory,
     DirectoryNode,
@@ -14,8 +20,11 @@ from tvix_castore.directory import (
     directory_digest,
     directory_size,
 )
+from tvix_castore.errors import StorageError
+from tvix_castore.registry import blob_service_from_url, directory_service_from_url
 from tvix_store.errors import BlobNotFoundError, BlobSizeMismatchError, DirectoryNotFoundError
 from tvix_store.nar import calculate_size_and_sha256, iter_nar, write_nar
+from tvix_store.pathinfoservice import path_info_service_from_url
 
 from .conftest import Store
 from .fixtures import (
@@ -173,3 +182,94 @@ def test_deep_tree_renders_without_recursion(memory_store: Store) -> None:
     )
     out = _render(root, memory_store)
     assert out.count(b"directory") == 2001
+
+
+# --- corrupt blobs: the NAR must never come out complete ---------------------------------
+
+
+@pytest.fixture
+def lmdb_store(tmp_path: Path) -> Iterator[Store]:
+    url = f"lmdb://{tmp_path / 'store'}"
+    blobs = blob_service_from_url(url)
+    directories = directory_service_from_url(url)
+    yield Store(blobs, directories, path_info_service_from_url(url, blobs, directories))
+    directories.close()
+    blobs.close()
+
+
+def _poke(env: Any, db: Any, key: bytes, value: bytes) -> None:
+    with env.env.begin(write=True, db=db) as txn:
+        txn.put(key, value)
+
+
+def _corrupt(store: Store, digest: bytes, *, chunk: int | None = None) -> None:
+    """Overwrite part of a stored blob with other bytes of the same length."""
+    env = store.blobs.environment  # type: ignore[attr-defined]
+    with env.env.begin(db=env.blobs) as txn:
+        record = bytes(txn.get(digest))
+    if chunk is None:
+        _poke(env, env.blobs, digest, record[:-1] + bytes([record[-1] ^ 1]))
+    else:
+        _poke(env, env.chunks, chunk_key(record[-16:], chunk), os.urandom(1 << 20))
+
+
+def _tree(store: Store, files: dict[bytes, bytes]) -> DirectoryNode:
+    directory = Directory(
+        files=[
+            FileNode(name=name, digest=store.blobs.put(data), size=len(data))
+            for name, data in sorted(files.items())
+        ]
+    )
+    store.directories.put(directory)
+    return DirectoryNode(
+        name=b"r", digest=directory_digest(directory), size=directory_size(directory)
+    )
+
+
+def _render_failing(node: DirectoryNode | FileNode, store: Store, full: bytes) -> bytes:
+    out = io.BytesIO()
+    with pytest.raises(StorageError, match="is corrupt"):
+        write_nar(out, node, store.blobs, store.directories)
+    partial = out.getvalue()
+    assert len(partial) < len(full)
+    assert full.startswith(partial[:16])
+    with pytest.raises(StorageError, match="is corrupt"):
+        b"".join(iter_nar(node, store.blobs, store.directories))
+    with pytest.raises(StorageError, match="is corrupt"):
+        calculate_size_and_sha256(node, store.blobs, store.directories)
+    return partial
+
+
+@pytest.mark.parametrize("where", ["first", "last"])
+@pytest.mark.parametrize("kind", ["small", "large"])
+def test_corrupt_blob_in_a_tree_fails_the_render(lmdb_store: Store, where: str, kind: str) -> None:
+    victim = os.urandom(5 << 20) if kind == "large" else b"small file contents"
+    others = {b"m-middle": os.urandom(3 << 20), b"n-small": b"x" * 100}
+    name = b"a-victim" if where == "first" else b"z-victim"
+    root = _tree(lmdb_store, {**others, name: victim})
+    full = _render(root, lmdb_store)
+    _corrupt(lmdb_store, B3Digest.of(victim), chunk=4 if kind == "large" else None)
+    _render_failing(root, lmdb_store, full)
+
+
+def test_corrupt_root_file_never_gets_its_trailer(lmdb_store: Store) -> None:
+    data = os.urandom(3 << 20)
+    node = FileNode(name=b"f", digest=lmdb_store.blobs.put(data), size=len(data))
+    full = _render(node, lmdb_store)
+    _corrupt(lmdb_store, node.digest, chunk=2)
+    partial = _render_failing(node, lmdb_store, full)
+    assert not partial.endswith(full[-16:])
+
+    small = b"tiny"
+    node = FileNode(name=b"f", digest=lmdb_store.blobs.put(small), size=len(small))
+    full = _render(node, lmdb_store)
+    _corrupt(lmdb_store, node.digest)
+    assert _render_failing(node, lmdb_store, full) == b""
+
+
+def test_intact_lmdb_tree_renders_like_memory(lmdb_store: Store, memory_store: Store) -> None:
+    files = {b"big": os.urandom((2 << 20) + 3), b"empty": b"", b"one-mib": os.urandom(1 << 20)}
+    files |= {b"f%03d" % i: os.urandom(i * 97) for i in range(40)}
+    assert _render(_tree(lmdb_store, files), lmdb_store) == _render(
+        _tree(memory_store, files), memory_store
+    )

@@ -10,7 +10,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
     from tvix_castore.digests import B3Digest
     from tvix_castore.registry import ServiceUrl
@@ -150,6 +150,54 @@ class BlobWriter(ABC):
             self.close()
 
 
+class BlobReadSession:
+    """Whole blobs read one after the other, for a consumer that passes them straight on.
+
+    Made by :meth:`BlobService.read_session`; used from one thread at a time,
+    and closed when done. :meth:`chunks` hands out a blob's data in pieces,
+    which may be views into the backend's storage: they stay valid only until
+    the next call on the session (or on the iterator), so consume or copy each
+    before asking for the next. Every blob is checked against its digest: a
+    corrupt blob raises StorageError at the latest before its last piece is
+    handed out. A backend may also check later, on another thread; so a
+    consumer that must not present unchecked data as complete (a NAR renderer)
+    calls :meth:`verify` before its last bytes.
+
+    This default reads through :meth:`BlobService.open_read`, which checks as
+    it reads.
+    """
+
+    def __init__(self, service: BlobService) -> None:
+        self._service = service
+
+    def chunks(self, digest: B3Digest) -> Iterator[BytesLike] | None:
+        """The pieces of blob ``digest`` in order, or None if it is missing.
+
+        A blob must be read to its end to be checked. StorageError may come from
+        this call or from the iteration.
+        """
+        reader = self._service.open_read(digest)
+        return None if reader is None else _read_pieces(reader)
+
+    def verify(self) -> None:
+        """Return once everything handed out so far was checked; StorageError if any was corrupt."""
+
+    def close(self) -> None:
+        """Release what the session holds; pieces handed out must no longer be used."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _read_pieces(reader: BlobReader) -> Iterator[bytes]:
+    with reader:
+        while piece := reader.read(CHUNK_SIZE):
+            yield piece
+
+
 class BlobService(ABC):
     """Stores blobs by their blake3 digest.
 
@@ -192,6 +240,11 @@ class BlobService(ABC):
     def put_many(self, blobs: Sequence[BytesLike]) -> list[B3Digest]:
         """Store several blobs given whole; backends may do it in one transaction."""
         return [self.put(data) for data in blobs]
+
+    def read_session(self) -> BlobReadSession:
+        """A session for reading many whole blobs in a row (rendering a NAR), which a backend
+        may make faster than :meth:`open_read` per blob; see :class:`BlobReadSession`."""
+        return BlobReadSession(self)
 
     def read_all(self, digest: B3Digest) -> bytes | None:
         """The whole blob in memory (for small blobs), or None if it is missing."""

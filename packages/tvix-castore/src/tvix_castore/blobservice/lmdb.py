@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import struct
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Self
 
 import blake3
@@ -27,6 +27,7 @@ import blake3
 from tvix_castore.blobservice.base import (
     CHUNK_SIZE,
     BlobReader,
+    BlobReadSession,
     BlobService,
     BlobStat,
     BlobWriter,
@@ -47,6 +48,9 @@ _INDEX = struct.Struct(">Q")
 _TIME = struct.Struct(">d")
 STAGE_BATCH = 16
 """A writer commits its chunks in transactions of this many chunks."""
+SESSION_SNAPSHOT_SECONDS = 1.0
+"""A read session moves to a fresh read transaction (at the next chunk) after this long, so
+that a slow consumer does not keep an old snapshot (and the pages it pins) alive."""
 
 
 def chunk_key(set_id: bytes, index: int) -> bytes:
@@ -128,6 +132,82 @@ class LmdbBlobReader(BlobReader):
 
     def tell(self) -> int:
         return self._pos
+
+
+class LmdbReadSession(BlobReadSession):
+    """Reads blobs as views straight into the map, checking each as it goes.
+
+    All reads happen in one read transaction (renewed, between two pieces,
+    every :data:`SESSION_SNAPSHOT_SECONDS` so that a slow consumer does not pin
+    an old snapshot), so nothing is copied on the way from the map to the
+    consumer. A small blob is checked before it is handed out; a chunked one is
+    hashed chunk by chunk on all cores (blake3 releases the GIL and splits a
+    chunk between threads), and its last chunk is handed out only once the
+    digest matched.
+    """
+
+    def __init__(self, service: LmdbBlobService) -> None:
+        super().__init__(service)
+        self._env = service._env
+        self._lmdb = service
+        self._txn: Any = None
+        self._started = 0.0
+        self._closed = False
+
+    def _get(self, key: bytes, db: Any, digest: B3Digest) -> memoryview | None:
+        import lmdb
+
+        if self._closed:
+            raise ValueError("read from a closed blob read session")
+        now = time.monotonic()
+        try:
+            if self._txn is not None and now - self._started > SESSION_SNAPSHOT_SECONDS:
+                self._txn.abort()
+                self._txn = None
+            if self._txn is None:
+                self._txn = self._env.env.begin(buffers=True)
+                self._started = now
+            value: memoryview | None = self._txn.get(key, db=db)
+        except lmdb.Error as e:
+            raise lmdb_failure(f"read blob {digest}", self._env, e) from None
+        return value
+
+    def chunks(self, digest: B3Digest) -> Iterator[memoryview] | None:
+        value = self._get(digest, self._env.blobs, digest)
+        if value is None:
+            return None
+        if value[:1] == INLINE:
+            data = value[1:]
+            if blake3.blake3(data).digest() != digest:
+                raise StorageError(f"blob {digest} in {self._env.path} is corrupt: wrong digest")
+            return iter((data,))
+        size, chunk_size, set_id = self._lmdb._parse_header(digest, bytes(value))
+        return self._chunked(digest, size, chunk_size, set_id)
+
+    def _chunked(
+        self, digest: B3Digest, size: int, chunk_size: int, set_id: bytes
+    ) -> Iterator[memoryview]:
+        hasher = blake3.blake3(max_threads=blake3.blake3.AUTO)
+        last = max(0, (size - 1) // chunk_size)
+        for index in range(last + 1):
+            data = self._get(chunk_key(set_id, index), self._env.chunks, digest)
+            expected = min(chunk_size, size - index * chunk_size)
+            if data is None or len(data) != expected:
+                found = "missing" if data is None else f"{len(data)} bytes instead of {expected}"
+                raise StorageError(f"blob {digest} is corrupt: chunk {index} is {found}")
+            hasher.update(data)
+            if index == last and hasher.digest() != digest:
+                raise StorageError(
+                    f"blob {digest} from lmdb store {self._env.path} is corrupt: "
+                    f"its contents hash to {B3Digest(hasher.digest())}"
+                )
+            yield data
+
+    def close(self) -> None:
+        self._closed = True
+        if self._txn is not None:
+            self._txn.abort()
+            self._txn = None
 
 
 def _immutable(data: bytes | memoryview) -> bool:
@@ -277,6 +357,9 @@ class LmdbBlobService(BlobService):
 
     def open_write(self) -> BlobWriter:
         return LmdbBlobWriter(self)
+
+    def read_session(self) -> BlobReadSession:
+        return LmdbReadSession(self)
 
     def put(self, data: BytesLike) -> B3Digest:
         """Store a blob given whole: hashed once, written in one transaction."""

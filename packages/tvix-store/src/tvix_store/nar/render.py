@@ -12,12 +12,13 @@ import contextlib
 import hashlib
 import queue
 import threading
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
+from typing import cast
 
 from nix_compat.nar import NarError, open_nar_writer
 from nix_compat.nar.wire import BinarySink
 from nix_compat.nar.writer import DirectoryWriter, NodeWriter
-from tvix_castore.blobservice.base import BlobReader, BlobService
+from tvix_castore.blobservice.base import BlobReadSession, BlobService, BytesLike
 from tvix_castore.digests import B3Digest
 from tvix_castore.directory import ChildNode, DirectoryNode, FileNode, iter_nodes
 from tvix_castore.directoryservice.base import DirectoryService
@@ -33,19 +34,38 @@ from tvix_store.errors import (
 __all__ = ["calculate_size_and_sha256", "iter_nar", "write_nar"]
 
 
-class _CountingReader:
-    """Wraps a blob reader, remembering how many bytes were handed out."""
+class _PieceReader:
+    """Hands a blob's pieces to the NAR writer in the sizes it asks for, without copying.
 
-    __slots__ = ("_reader", "count")
+    Remembers how many bytes it handed out; calls ``at_end`` (once) when asked
+    for more after the last piece.
+    """
 
-    def __init__(self, reader: BlobReader) -> None:
-        self._reader = reader
+    __slots__ = ("_at_end", "_chunks", "_offset", "_piece", "count")
+
+    def __init__(self, chunks: Iterator[BytesLike], at_end: Callable[[], None] | None) -> None:
+        self._chunks = chunks
+        self._at_end = at_end
+        self._piece = memoryview(b"")
+        self._offset = 0
         self.count = 0
 
     def read(self, size: int, /) -> bytes:
-        data = self._reader.read(size)
-        self.count += len(data)
-        return data
+        while self._offset >= len(self._piece):
+            piece = next(self._chunks, None)
+            if piece is None:
+                at_end, self._at_end = self._at_end, None
+                if at_end is not None:
+                    at_end()
+                return b""
+            self._piece, self._offset = memoryview(piece).cast("B"), 0
+        start = self._offset
+        view = self._piece[start : start + size]
+        self._offset = start + len(view)
+        self.count += len(view)
+        # The writer only takes the length of what it reads and passes it to the sink, which
+        # must consume it before returning; a view saves a copy of every chunk.
+        return cast("bytes", view)
 
 
 def _digest(node: DirectoryNode | FileNode) -> B3Digest:
@@ -56,18 +76,49 @@ def _digest(node: DirectoryNode | FileNode) -> B3Digest:
         raise StorageError(f"invalid digest length in {kind} node {node.name!r}") from None
 
 
-def _write_file(nar_node: NodeWriter, node: FileNode, blob_service: BlobService) -> None:
+def _chunks(node: FileNode, blobs: BlobReadSession) -> tuple[B3Digest, Iterator[BytesLike]]:
     digest = _digest(node)
-    reader = blob_service.open_read(digest)
-    if reader is None:
+    chunks = blobs.chunks(digest)
+    if chunks is None:
         raise BlobNotFoundError(digest, node.name)
-    with reader:
-        counting = _CountingReader(reader)
-        try:
-            nar_node.file(node.executable, node.size, counting)
-        except NarError:
-            short = counting.count < node.size
-            raise BlobSizeMismatchError(digest, node.name, node.size, short) from None
+    return digest, chunks
+
+
+def _write_file(
+    nar_node: NodeWriter,
+    node: FileNode,
+    blobs: BlobReadSession,
+    at_end: Callable[[], None] | None = None,
+) -> None:
+    """Stream the file's blob into ``nar_node``; ``at_end`` runs before the node is finished."""
+    digest, chunks = _chunks(node, blobs)
+    reader = _PieceReader(chunks, at_end)
+    try:
+        nar_node.file(node.executable, node.size, reader)
+    except NarError:
+        short = reader.count < node.size
+        raise BlobSizeMismatchError(digest, node.name, node.size, short) from None
+
+
+def _small_file_contents(node: FileNode, blobs: BlobReadSession) -> BytesLike:
+    """The whole content of a small file, its size checked (without reading far past it)."""
+    digest, chunks = _chunks(node, blobs)
+    pieces: list[BytesLike] = []
+    total = 0
+    for piece in chunks:
+        total += len(piece)
+        if total > node.size:
+            raise BlobSizeMismatchError(digest, node.name, node.size, False)
+        pieces.append(piece)
+    if total < node.size:
+        raise BlobSizeMismatchError(digest, node.name, node.size, True)
+    if len(pieces) == 1:
+        return pieces[0]
+    return b"".join(pieces)
+
+
+SMALL_FILE = 1 << 20
+"""Files up to this size are read whole and added to the NAR in one step."""
 
 
 def write_nar(
@@ -76,37 +127,68 @@ def write_nar(
     blob_service: BlobService,
     directory_service: DirectoryService,
 ) -> None:
-    """Write the NAR serialisation of ``root`` (its name is ignored) to ``sink``."""
-    nar_root = open_nar_writer(sink)
-    # Each open directory: its NAR writer and the iterator over its remaining entries.
-    stack: list[tuple[DirectoryWriter, Iterator[ChildNode]]] = []
-    pending: tuple[NodeWriter, ChildNode] | None = (nar_root, root)
+    """Write the NAR serialisation of ``root`` (its name is ignored) to ``sink``.
+
+    Blobs are read through a :class:`~tvix_castore.blobservice.base.BlobReadSession`
+    (zero-copy where the backend allows) and checked against their digests as
+    they are read; the last bytes of the NAR are written only after the
+    session's ``verify``, so a corrupt blob always ends in an exception and an
+    incomplete NAR.
+    """
     try:
-        while True:
-            if pending is not None:
-                nar_node, node = pending
-                pending = None
-                if isinstance(node, DirectoryNode):
-                    digest = _digest(node)
-                    directory = directory_service.get(digest)
-                    if directory is None:
-                        raise DirectoryNotFoundError(digest, node.name)
-                    stack.append((nar_node.directory(), iter_nodes(directory)))
-                elif isinstance(node, FileNode):
-                    _write_file(nar_node, node, blob_service)
-                else:
-                    nar_node.symlink(node.target)
-            if not stack:
-                return
-            dir_writer, entries = stack[-1]
-            child = next(entries, None)
-            if child is None:
-                dir_writer.close()
-                stack.pop()
-                continue
-            pending = (dir_writer.entry(child.name), child)
+        with blob_service.read_session() as blobs:
+            _render(open_nar_writer(sink), root, blobs, directory_service)
     except NarError as e:
         raise RenderError(f"failure using the NAR writer: {e}") from None
+
+
+def _open_directory(
+    node: DirectoryNode, directory_service: DirectoryService
+) -> Iterator[ChildNode]:
+    digest = _digest(node)
+    directory = directory_service.get(digest)
+    if directory is None:
+        raise DirectoryNotFoundError(digest, node.name)
+    return iter_nodes(directory)
+
+
+def _render(
+    nar_root: NodeWriter,
+    root: ChildNode,
+    blobs: BlobReadSession,
+    directory_service: DirectoryService,
+) -> None:
+    if isinstance(root, FileNode):
+        _write_file(nar_root, root, blobs, at_end=blobs.verify)
+        return
+    if not isinstance(root, DirectoryNode):
+        nar_root.symlink(root.target)
+        return
+    # Each open directory: its NAR writer and the iterator over its remaining entries.
+    stack: list[tuple[DirectoryWriter, Iterator[ChildNode]]] = [
+        (nar_root.directory(), _open_directory(root, directory_service))
+    ]
+    while stack:
+        dir_writer, entries = stack[-1]
+        child = next(entries, None)
+        if child is None:
+            if len(stack) == 1:
+                blobs.verify()  # before the bytes that complete the NAR
+            dir_writer.close()
+            stack.pop()
+        elif isinstance(child, FileNode):
+            if child.size <= SMALL_FILE:
+                data = _small_file_contents(child, blobs)
+                # memoryviews work as well as bytes here: copied into the writer's buffer or
+                # written to the sink before add_file returns.
+                dir_writer.add_file(child.name, child.executable, cast("bytes", data))
+            else:
+                _write_file(dir_writer.entry(child.name), child, blobs)
+        elif isinstance(child, DirectoryNode):
+            node_writer = dir_writer.entry(child.name)
+            stack.append((node_writer.directory(), _open_directory(child, directory_service)))
+        else:
+            dir_writer.add_symlink(child.name, child.target)
 
 
 def calculate_size_and_sha256(
