@@ -1,42 +1,42 @@
-"""Test vectors shared by the tvix-store tests (ported from the reference's fixtures)."""
+"""Test vectors shared by the tvix-store tests (ported from the reference's fixtures).
+
+The castore ones (blobs, directories) are :mod:`tvix_castore.fixtures`, re-exported.
+"""
 
 from __future__ import annotations
 
-import blake3
-from tvix_castore.directory import (
-    Directory,
-    DirectoryNode,
-    FileNode,
-    SymlinkNode,
-    directory_digest,
-    directory_size,
-    node_to_proto,
+from tvix_castore.directory import DirectoryNode, node_to_proto
+from tvix_castore.fixtures import (
+    DIRECTORY_COMPLICATED,
+    DIRECTORY_WITH_KEEP,
+    DUMMY_DIGEST,
+    EMPTY_BLOB_CONTENTS,
+    EMPTY_BLOB_DIGEST,
+    HELLOWORLD_BLOB_CONTENTS,
+    HELLOWORLD_BLOB_DIGEST,
 )
 from tvix_store.pathinfo import NARInfo, PathInfo
 
+__all__ = [
+    "DIRECTORY_COMPLICATED",
+    "DIRECTORY_WITH_KEEP",
+    "DUMMY_DIGEST",
+    "DUMMY_NAME",
+    "DUMMY_OUTPUT_HASH",
+    "EMPTY_BLOB_CONTENTS",
+    "EMPTY_BLOB_DIGEST",
+    "HELLOWORLD_BLOB_CONTENTS",
+    "HELLOWORLD_BLOB_DIGEST",
+    "NAR_CONTENTS_COMPLICATED",
+    "NAR_CONTENTS_HELLOWORLD",
+    "NAR_CONTENTS_HELLOWORLD_LITERAL",
+    "NAR_CONTENTS_SYMLINK",
+    "path_info_with_narinfo",
+    "path_info_without_narinfo",
+]
+
 DUMMY_NAME = "00000000000000000000000000000000-dummy"
 DUMMY_OUTPUT_HASH = bytes(20)
-DUMMY_DIGEST = bytes(32)
-
-HELLOWORLD_BLOB_CONTENTS = b"Hello World!"
-HELLOWORLD_BLOB_DIGEST = blake3.blake3(HELLOWORLD_BLOB_CONTENTS).digest()
-EMPTY_BLOB_CONTENTS = b""
-EMPTY_BLOB_DIGEST = blake3.blake3(b"").digest()
-
-DIRECTORY_WITH_KEEP = Directory(
-    files=[FileNode(name=b".keep", digest=EMPTY_BLOB_DIGEST, size=0, executable=False)]
-)
-DIRECTORY_COMPLICATED = Directory(
-    directories=[
-        DirectoryNode(
-            name=b"keep",
-            digest=directory_digest(DIRECTORY_WITH_KEEP),
-            size=directory_size(DIRECTORY_WITH_KEEP),
-        )
-    ],
-    files=[FileNode(name=b".keep", digest=EMPTY_BLOB_DIGEST, size=0, executable=False)],
-    symlinks=[SymlinkNode(name=b"aa", target=b"/nix/store/somewhereelse")],
-)
 
 
 def _s(data: bytes) -> bytes:

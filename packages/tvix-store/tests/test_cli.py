@@ -6,6 +6,8 @@ import hashlib
 import io
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -181,3 +183,54 @@ def test_export_of_path_with_missing_content(env: dict[str, str], tmp_path: Path
     code, out, err = run(env, "ls", "/nix/store/" + name)
     assert (code, out) == (1, b"")
     assert err.startswith("error: directory b3:")
+
+
+def _command(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[bytes]:
+    """``tvix-store ARGS`` in a fresh interpreter; stderr ends with the modules it loaded."""
+    script = (
+        "import sys\n"
+        "from tvix_store.cli import main\n"
+        f"sys.argv = ['tvix-store', *{list(args)!r}]\n"
+        "try:\n"
+        "    main()\n"
+        "finally:\n"
+        "    sys.stderr.write('\\nloaded:' + ' '.join(sorted(sys.modules)))\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, **env},
+        capture_output=True,
+        check=False,
+    )
+
+
+def test_plain_export_skips_the_command_line_framework(env: dict[str, str], tree: Path) -> None:
+    assert run(env, "import", str(tree))[0] == 0
+    store_path = _source_path(tree)
+    expected = _nar(tree)
+    url = env["BLOB_SERVICE_ADDR"]
+    for args in (
+        ("export", store_path),
+        ("export", "--blob-service-addr", url, store_path, "--directory-service-addr=" + url),
+    ):
+        result = _command(env, *args)
+        err, _, loaded = result.stderr.decode().rpartition("\nloaded:")
+        assert (result.returncode, result.stdout, err) == (0, expected, "")
+        assert "typer" not in loaded.split()
+    # Errors: the same one line and status as through the full parser.
+    for args in (
+        ("export", "/nix/store/00000000000000000000000000000000-x"),
+        ("export", "/tmp/x"),
+        ("export", store_path + "/sub"),
+        ("export", "--path-info-service-addr", "bogus://", store_path),
+    ):
+        result = _command(env, *args)
+        err, _, loaded = result.stderr.decode().rpartition("\nloaded:")
+        code, out, full_err = run(env, *args)
+        assert (result.returncode, result.stdout, err) == (code, out, full_err) == (1, b"", err)
+        assert err.startswith("error: ") and err.count("\n") == 1
+        assert "typer" not in loaded.split()
+    # Anything else goes to the full parser.
+    result = _command(env, "export", "--help")
+    assert result.returncode == 0 and b"store path" in result.stdout
+    assert "typer" in result.stderr.decode().rpartition("\nloaded:")[2].split()

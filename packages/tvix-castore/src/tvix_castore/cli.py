@@ -1,4 +1,12 @@
-"""The ``tvix-castore`` command: run the gRPC daemon, import paths, look inside the store."""
+"""The ``tvix-castore`` command: run the gRPC daemon, import paths, look inside the store.
+
+The pieces other store commands share are public here: the service URL options
+(:data:`BlobAddr`, :data:`DirectoryAddr`), :func:`fail`, the import
+:func:`progress_bar`, and for daemons the options :data:`ListenAddress`,
+:data:`LogLevelOption`, :data:`LogFormatOption`, :data:`Workers` and
+:data:`GracePeriod` and the signal handling of :func:`stop_on_signals` and
+:func:`serve_until_stopped` (``tvix-store daemon`` is built from them).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -27,6 +35,9 @@ from tvix_castore.directory import (
 )
 from tvix_castore.directoryservice.base import DirectoryService
 from tvix_castore.errors import CastoreError, InvalidRequestError, NotFoundError
+
+if TYPE_CHECKING:
+    from tvix_castore.server.daemon import Daemon
 
 app = typer.Typer(
     name="tvix-castore",
@@ -82,6 +93,47 @@ class LogFormat(StrEnum):
     text = "text"
 
 
+ListenAddress = Annotated[
+    str,
+    typer.Option(
+        "--listen-address",
+        "-l",
+        envvar="LISTEN_ADDRESS",
+        help="unix:///path/to/socket or HOST:PORT",
+    ),
+]
+LogLevelOption = Annotated[LogLevel, typer.Option("--log-level", envvar="LOG_LEVEL")]
+LogFormatOption = Annotated[LogFormat, typer.Option("--log-format")]
+Workers = Annotated[int, typer.Option(min=1, help="threads serving RPCs")]
+GracePeriod = Annotated[float, typer.Option(min=0, help="seconds running calls get on shutdown")]
+
+
+def stop_on_signals(logger: logging.Logger) -> threading.Event:
+    """Install SIGTERM and SIGINT handlers; return the event they set.
+
+    Each signal received is logged on ``logger``.
+    """
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: Any) -> None:
+        logger.info("received %s, shutting down", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    return stop
+
+
+def serve_until_stopped(
+    running: Daemon, stop: threading.Event, grace_period: float, logger: logging.Logger
+) -> None:
+    """Serve until ``stop`` is set, then stop ``running`` (see :meth:`Daemon.stop`) and log it."""
+    while not stop.wait(0.5):
+        pass
+    running.stop(grace_period)
+    logger.info("stopped")
+
+
 def fail(message: str) -> typer.Exit:
     """Print ``error: message`` to stderr and return the exit to raise."""
     typer.echo(f"error: {message}", err=True)
@@ -127,37 +179,20 @@ def parse_digest(text: str) -> B3Digest:
 
 @app.command()
 def daemon(  # noqa: PLR0917 - the signature is the command line
-    listen_address: Annotated[
-        str,
-        typer.Option(
-            "--listen-address",
-            "-l",
-            envvar="LISTEN_ADDRESS",
-            help="unix:///path/to/socket or HOST:PORT",
-        ),
-    ] = "[::]:8000",
+    listen_address: ListenAddress = "[::]:8000",
     blob_service_addr: BlobAddr = None,
     directory_service_addr: DirectoryAddr = None,
-    log_level: Annotated[LogLevel, typer.Option("--log-level", envvar="LOG_LEVEL")] = LogLevel.info,
-    log_format: Annotated[LogFormat, typer.Option("--log-format")] = LogFormat.json,
-    workers: Annotated[int, typer.Option(min=1, help="threads serving RPCs")] = 32,
-    grace_period: Annotated[
-        float, typer.Option(min=0, help="seconds running calls get on shutdown")
-    ] = 10.0,
+    log_level: LogLevelOption = LogLevel.info,
+    log_format: LogFormatOption = LogFormat.json,
+    workers: Workers = 32,
+    grace_period: GracePeriod = 10.0,
 ) -> None:
     """Serve tvix.castore.v1.BlobService and DirectoryService over gRPC until SIGTERM or SIGINT."""
     from tvix_castore.logs import configure_logging
     from tvix_castore.server.daemon import start_daemon
 
     configure_logging(log_level.value, log_format.value)
-    stop = threading.Event()
-
-    def request_stop(signum: int, frame: Any) -> None:
-        log.info("received %s, shutting down", signal.Signals(signum).name)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
+    stop = stop_on_signals(log)
     with services(blob_service_addr, directory_service_addr) as (blobs, directories):
         running = start_daemon(blobs, directories, listen_address, workers=workers)
         log.info(
@@ -168,13 +203,10 @@ def daemon(  # noqa: PLR0917 - the signature is the command line
                 "directory_service_addr": directory_service_addr or default_store_url(),
             },
         )
-        while not stop.wait(0.5):
-            pass
-        running.stop(grace_period)
-        log.info("stopped")
+        serve_until_stopped(running, stop, grace_period, log)
 
 
-class _RichProgress:
+class RichImportProgress:
     """An ImportProgress drawing a rich progress bar on stderr."""
 
     def __init__(self, progress: Any, task: Any) -> None:
@@ -193,7 +225,8 @@ class _RichProgress:
 
 
 @contextmanager
-def _progress_bar(label: str) -> Iterator[_RichProgress | None]:
+def progress_bar(label: str) -> Iterator[RichImportProgress | None]:
+    """A byte progress bar on stderr when it is a terminal, else None."""
     if not sys.stderr.isatty():
         yield None
         return
@@ -208,7 +241,7 @@ def _progress_bar(label: str) -> Iterator[_RichProgress | None]:
         console=Console(stderr=True),
         transient=True,
     ) as progress:
-        yield _RichProgress(progress, progress.add_task(label, total=0))
+        yield RichImportProgress(progress, progress.add_task(label, total=0))
 
 
 def describe(node: ChildNode) -> str:
@@ -230,7 +263,7 @@ def import_(
 
     with services(blob_service_addr, directory_service_addr) as (blobs, directories):
         for path in paths:
-            with _progress_bar(f"importing {path}") as progress:
+            with progress_bar(f"importing {path}") as progress:
                 node = import_path(path, blobs, directories, progress=progress)
             typer.echo(f"{describe(node)} {path}")
 

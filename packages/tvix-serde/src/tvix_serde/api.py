@@ -15,8 +15,25 @@ from tvix_serde.errors import EvaluationError, ShapeError, UnknownAttributeError
 from tvix_serde.extensions import Builtins
 
 if TYPE_CHECKING:
+    from typing import TypedDict, Unpack
+
     from tvix_eval.api import Evaluator
     from tvix_eval.io import EvalIO
+
+    class _FileOptions(TypedDict, total=False):
+        """The keyword arguments of :func:`load_file` (see :func:`loads`)."""
+
+        pure: bool
+        search_path: Iterable[str]
+        builtins: BuiltinsSpec
+        ignore_unknown_keys: bool
+        io: EvalIO | None
+
+    class _Options(_FileOptions, total=False):
+        """The keyword arguments of :func:`loads` and :func:`load`."""
+
+        path: str | os.PathLike[str] | None
+
 
 T = TypeVar("T")
 
@@ -24,45 +41,11 @@ BuiltinsSpec = Builtins | Mapping[str, Any] | None
 
 
 @overload
-def loads(
-    source: str | bytes,
-    into: None = None,
-    *,
-    path: str | os.PathLike[str] | None = None,
-    pure: bool = True,
-    search_path: Iterable[str] = (),
-    builtins: BuiltinsSpec = None,
-    ignore_unknown_keys: bool = False,
-    io: EvalIO | None = None,
-) -> Any: ...
+def loads(source: str | bytes, into: type[T], **options: Unpack[_Options]) -> T: ...
 
 
 @overload
-def loads(
-    source: str | bytes,
-    into: type[T],
-    *,
-    path: str | os.PathLike[str] | None = None,
-    pure: bool = True,
-    search_path: Iterable[str] = (),
-    builtins: BuiltinsSpec = None,
-    ignore_unknown_keys: bool = False,
-    io: EvalIO | None = None,
-) -> T: ...
-
-
-@overload
-def loads(
-    source: str | bytes,
-    into: object,
-    *,
-    path: str | os.PathLike[str] | None = None,
-    pure: bool = True,
-    search_path: Iterable[str] = (),
-    builtins: BuiltinsSpec = None,
-    ignore_unknown_keys: bool = False,
-    io: EvalIO | None = None,
-) -> Any: ...
+def loads(source: str | bytes, into: object = None, **options: Unpack[_Options]) -> Any: ...
 
 
 def loads(
@@ -105,138 +88,42 @@ def loads(
 
 
 @overload
-def load(
-    fp: IO[str] | IO[bytes],
-    into: None = None,
-    *,
-    path: str | os.PathLike[str] | None = None,
-    pure: bool = True,
-    search_path: Iterable[str] = (),
-    builtins: BuiltinsSpec = None,
-    ignore_unknown_keys: bool = False,
-    io: EvalIO | None = None,
-) -> Any: ...
+def load(fp: IO[str] | IO[bytes], into: type[T], **options: Unpack[_Options]) -> T: ...
 
 
 @overload
-def load(
-    fp: IO[str] | IO[bytes],
-    into: type[T],
-    *,
-    path: str | os.PathLike[str] | None = None,
-    pure: bool = True,
-    search_path: Iterable[str] = (),
-    builtins: BuiltinsSpec = None,
-    ignore_unknown_keys: bool = False,
-    io: EvalIO | None = None,
-) -> T: ...
+def load(fp: IO[str] | IO[bytes], into: object = None, **options: Unpack[_Options]) -> Any: ...
 
 
-@overload
-def load(
-    fp: IO[str] | IO[bytes],
-    into: object,
-    *,
-    path: str | os.PathLike[str] | None = None,
-    pure: bool = True,
-    search_path: Iterable[str] = (),
-    builtins: BuiltinsSpec = None,
-    ignore_unknown_keys: bool = False,
-    io: EvalIO | None = None,
-) -> Any: ...
-
-
-def load(
-    fp: IO[str] | IO[bytes],
-    into: object = None,
-    *,
-    path: str | os.PathLike[str] | None = None,
-    pure: bool = True,
-    search_path: Iterable[str] = (),
-    builtins: BuiltinsSpec = None,
-    ignore_unknown_keys: bool = False,
-    io: EvalIO | None = None,
-) -> Any:
+def load(fp: IO[str] | IO[bytes], into: object = None, **options: Unpack[_Options]) -> Any:
     """Like :func:`loads`, reading the source from an open text or binary file; the file's name
     (when it has one) is the ``path``."""
-    if path is None:
+    if options.get("path") is None:
         name = getattr(fp, "name", None)
         if isinstance(name, str) and not name.startswith("<"):
-            path = name
-    return loads(
-        fp.read(),
-        into,
-        path=path,
-        pure=pure,
-        search_path=search_path,
-        builtins=builtins,
-        ignore_unknown_keys=ignore_unknown_keys,
-        io=io,
-    )
+            options["path"] = name
+    return loads(fp.read(), into, **options)
 
 
 @overload
 def load_file(
-    path: str | os.PathLike[str],
-    into: None = None,
-    *,
-    pure: bool = True,
-    search_path: Iterable[str] = (),
-    builtins: BuiltinsSpec = None,
-    ignore_unknown_keys: bool = False,
-    io: EvalIO | None = None,
-) -> Any: ...
-
-
-@overload
-def load_file(
-    path: str | os.PathLike[str],
-    into: type[T],
-    *,
-    pure: bool = True,
-    search_path: Iterable[str] = (),
-    builtins: BuiltinsSpec = None,
-    ignore_unknown_keys: bool = False,
-    io: EvalIO | None = None,
+    path: str | os.PathLike[str], into: type[T], **options: Unpack[_FileOptions]
 ) -> T: ...
 
 
 @overload
 def load_file(
-    path: str | os.PathLike[str],
-    into: object,
-    *,
-    pure: bool = True,
-    search_path: Iterable[str] = (),
-    builtins: BuiltinsSpec = None,
-    ignore_unknown_keys: bool = False,
-    io: EvalIO | None = None,
+    path: str | os.PathLike[str], into: object = None, **options: Unpack[_FileOptions]
 ) -> Any: ...
 
 
 def load_file(
-    path: str | os.PathLike[str],
-    into: object = None,
-    *,
-    pure: bool = True,
-    search_path: Iterable[str] = (),
-    builtins: BuiltinsSpec = None,
-    ignore_unknown_keys: bool = False,
-    io: EvalIO | None = None,
+    path: str | os.PathLike[str], into: object = None, **options: Unpack[_FileOptions]
 ) -> Any:
     """Like :func:`loads`, for the Nix file at ``path`` (``OSError`` if it cannot be read)."""
     with open(path, "rb") as f:
         data = f.read()
-    return loads(
-        data,
-        into,
-        path=path,
-        pure=pure,
-        search_path=search_path,
-        builtins=builtins,
-        ignore_unknown_keys=ignore_unknown_keys,
-        io=io,
-    )
+    return loads(data, into, path=path, **options)
 
 
 def _evaluator(

@@ -8,6 +8,7 @@ import os
 import socket
 import stat
 import threading
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -62,8 +63,11 @@ def parse_listen_address(address: str) -> tuple[str, str | None]:
     return address, None
 
 
-def _remove_stale_socket(path: str) -> None:
-    """Delete a socket file nobody listens on any more (left by a daemon that died)."""
+def remove_stale_socket(path: str) -> None:
+    """Delete a socket file nobody listens on any more (left by a daemon that died).
+
+    Raises StorageError if ``path`` is not a socket or another server still listens on it.
+    """
     try:
         st = os.lstat(path)
     except FileNotFoundError:
@@ -81,6 +85,44 @@ def _remove_stale_socket(path: str) -> None:
         probe.close()
 
 
+def new_server(workers: int = DEFAULT_WORKERS, *, thread_name_prefix: str = "castore-rpc") -> Any:
+    """A grpc.Server (not yet bound or started) on a pool of ``workers`` threads.
+
+    It uses the channel options of the castore clients (message size limits).
+    """
+    return grpc.server(
+        ThreadPoolExecutor(max_workers=workers, thread_name_prefix=thread_name_prefix),
+        options=CHANNEL_OPTIONS,
+    )
+
+
+def add_castore_services(
+    server: Any, blob_service: BlobService, directory_service: DirectoryService
+) -> None:
+    """Register BlobService and DirectoryService servicers over these backends on ``server``."""
+    add_blob_service_to_server(BlobServiceServicer(blob_service), server)
+    rpc_directory_pb2_grpc.add_DirectoryServiceServicer_to_server(  # type: ignore[no-untyped-call]
+        DirectoryServiceServicer(directory_service), server
+    )
+
+
+def add_health_and_reflection(server: Any, service_names: Iterable[str]) -> Any:
+    """Register health checking and reflection on ``server`` and return the health servicer.
+
+    The overall health and that of each of ``service_names`` (full gRPC names) start
+    SERVING; reflection lists those services, health and reflection itself.
+    """
+    names = tuple(service_names)
+    health_servicer = health.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    for name in ("", *names):
+        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    reflection.enable_server_reflection(
+        (*names, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+    )
+    return health_servicer
+
+
 def build_server(
     blob_service: BlobService,
     directory_service: DirectoryService,
@@ -91,22 +133,9 @@ def build_server(
 
     Also returns the health servicer, to announce shutdown.
     """
-    server = grpc.server(
-        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="castore-rpc"),
-        options=CHANNEL_OPTIONS,
-    )
-    add_blob_service_to_server(BlobServiceServicer(blob_service), server)
-    rpc_directory_pb2_grpc.add_DirectoryServiceServicer_to_server(  # type: ignore[no-untyped-call]
-        DirectoryServiceServicer(directory_service), server
-    )
-    health_servicer = health.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    for name in ("", BLOB_SERVICE_NAME, DIRECTORY_SERVICE_NAME):
-        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    reflection.enable_server_reflection(
-        (BLOB_SERVICE_NAME, DIRECTORY_SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME),
-        server,
-    )
+    server = new_server(workers, thread_name_prefix="castore-rpc")
+    add_castore_services(server, blob_service, directory_service)
+    health_servicer = add_health_and_reflection(server, (BLOB_SERVICE_NAME, DIRECTORY_SERVICE_NAME))
     return server, health_servicer
 
 
@@ -146,18 +175,18 @@ class Daemon:
             stop_event.wait()
 
 
-def start_daemon(
-    blob_service: BlobService,
-    directory_service: DirectoryService,
-    listen_address: str,
-    *,
-    workers: int = DEFAULT_WORKERS,
-) -> Daemon:
-    """Bind and start serving; raises StorageError or InvalidUrlError if it cannot listen."""
+def start_server(listen_address: str, build: Callable[[], tuple[Any, Any]]) -> Daemon:
+    """Bind ``listen_address`` and start the server that ``build`` makes.
+
+    ``build`` returns a grpc.Server with its services registered, not yet bound, and its
+    health servicer (see :func:`new_server`, :func:`add_castore_services` and
+    :func:`add_health_and_reflection`). A stale unix socket is removed first. Raises
+    StorageError or InvalidUrlError if it cannot listen.
+    """
     target, socket_path = parse_listen_address(listen_address)
     if socket_path is not None:
-        _remove_stale_socket(socket_path)
-    server, health_servicer = build_server(blob_service, directory_service, workers=workers)
+        remove_stale_socket(socket_path)
+    server, health_servicer = build()
     try:
         port = server.add_insecure_port(target)
     except RuntimeError as e:
@@ -170,5 +199,20 @@ def start_daemon(
     else:
         host = target.rpartition(":")[0]
         address = f"{host}:{port}"
-    log.info("listening on %s", address, extra={"listen_address": address})
     return Daemon(server, health_servicer, address, socket_path)
+
+
+def start_daemon(
+    blob_service: BlobService,
+    directory_service: DirectoryService,
+    listen_address: str,
+    *,
+    workers: int = DEFAULT_WORKERS,
+) -> Daemon:
+    """Bind and start serving; raises StorageError or InvalidUrlError if it cannot listen."""
+    daemon = start_server(
+        listen_address,
+        lambda: build_server(blob_service, directory_service, workers=workers),
+    )
+    log.info("listening on %s", daemon.address, extra={"listen_address": daemon.address})
+    return daemon

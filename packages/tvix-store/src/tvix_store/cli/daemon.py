@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import logging
-import signal
-import threading
-from typing import Annotated, Any
 
-import typer
-from tvix_castore.cli import LogFormat, LogLevel
+from tvix_castore.cli import (
+    GracePeriod,
+    ListenAddress,
+    LogFormat,
+    LogFormatOption,
+    LogLevel,
+    LogLevelOption,
+    Workers,
+    serve_until_stopped,
+    stop_on_signals,
+)
 from tvix_castore.errors import CastoreError
 
 from tvix_store.cli.common import (
@@ -24,24 +30,14 @@ log = logging.getLogger("tvix_store")
 
 
 def daemon(  # noqa: PLR0917 - typer passes every option as a parameter
-    listen_address: Annotated[
-        str,
-        typer.Option(
-            "--listen-address",
-            "-l",
-            envvar="LISTEN_ADDRESS",
-            help="unix:///path/to/socket or HOST:PORT",
-        ),
-    ] = "[::1]:8000",
+    listen_address: ListenAddress = "[::1]:8000",
     blob_service_addr: BlobAddr = None,
     directory_service_addr: DirectoryAddr = None,
     path_info_service_addr: PathInfoAddr = None,
-    log_level: Annotated[LogLevel, typer.Option("--log-level", envvar="LOG_LEVEL")] = LogLevel.info,
-    log_format: Annotated[LogFormat, typer.Option("--log-format")] = LogFormat.json,
-    workers: Annotated[int, typer.Option(min=1, help="threads serving RPCs")] = 32,
-    grace_period: Annotated[
-        float, typer.Option(min=0, help="seconds running calls get on shutdown")
-    ] = 10.0,
+    log_level: LogLevelOption = LogLevel.info,
+    log_format: LogFormatOption = LogFormat.json,
+    workers: Workers = 32,
+    grace_period: GracePeriod = 10.0,
 ) -> None:
     """Serve BlobService, DirectoryService and PathInfoService over gRPC."""
     from tvix_castore.logs import configure_logging
@@ -49,14 +45,7 @@ def daemon(  # noqa: PLR0917 - typer passes every option as a parameter
     from tvix_store.server.daemon import start_store_daemon
 
     configure_logging(log_level.value, log_format.value)
-    stop = threading.Event()
-
-    def request_stop(signum: int, frame: Any) -> None:
-        log.info("received %s, shutting down", signal.Signals(signum).name)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
+    stop = stop_on_signals(log)
     with open_services(blob_service_addr, directory_service_addr, path_info_service_addr) as s:
         try:
             running = start_store_daemon(
@@ -74,7 +63,4 @@ def daemon(  # noqa: PLR0917 - typer passes every option as a parameter
                 "path_info_service_addr": path_info_service_addr or default,
             },
         )
-        while not stop.wait(0.5):
-            pass
-        running.stop(grace_period)
-        log.info("stopped")
+        serve_until_stopped(running, stop, grace_period, log)

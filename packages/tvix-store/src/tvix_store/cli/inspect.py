@@ -24,15 +24,15 @@ from tvix_store.cli.common import (
     open_services,
     parse_store_path,
 )
-from tvix_store.nar.render import write_nar
+from tvix_store.cli.plain import CommandError, lookup, run_export
 from tvix_store.pathinfo import PathInfo, PathInfoSummary, path_info_root_node, summarize
 
 
 def _lookup(services: Services, store_path: StorePath) -> PathInfo:
-    info = services.path_infos.get(store_path.digest)
-    if info is None or path_info_root_node(info).name != str(store_path).encode():
-        raise fail(f"path '{store_path.to_absolute_path()}' is not in the store")
-    return info
+    try:
+        return lookup(services.path_infos, store_path)
+    except CommandError as e:
+        raise fail(str(e)) from None
 
 
 def _node_at(services: Services, text: str) -> tuple[ChildNode, str]:
@@ -52,14 +52,11 @@ def export(
     path_info_service_addr: PathInfoAddr = None,
 ) -> None:
     """Write the NAR serialisation of a store path to stdout (like nix-store --dump)."""
-    with open_services(blob_service_addr, directory_service_addr, path_info_service_addr) as s:
-        path, sub = parse_store_path(store_path)
-        if sub:
-            raise fail(f"'{store_path}' is not a store path (it has a sub path)")
-        root = path_info_root_node(_lookup(s, path))
-        out = sys.stdout.buffer
-        write_nar(out, root, s.blobs, s.directories)
-        out.flush()
+    # The same code as the fast path of tvix_store.cli.main, which skips this parser.
+    addrs = [blob_service_addr, directory_service_addr, path_info_service_addr]
+    status = run_export(store_path, addrs)
+    if status:
+        raise typer.Exit(status)
 
 
 def render_info_text(summary: PathInfoSummary) -> str:
