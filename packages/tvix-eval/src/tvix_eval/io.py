@@ -1,10 +1,11 @@
 """How the evaluator touches files and the store.
 
-The evaluator never opens files itself: ``import``, ``readFile``, ``pathExists``, ``readDir`` and
-copying a path to the store (when a path is interpolated into a string) all go through an
-:class:`EvalIO`. :class:`PureIO` (the default) refuses every file access; :class:`FilesystemIO`
-reads the real file system and computes store paths without writing anything; a store-backed
-implementation lives in tvix-cli.
+The evaluator never opens files itself: ``import``, ``readFile``, ``pathExists``, ``readDir``,
+copying a path to the store (when a path is interpolated into a string, ``builtins.path``,
+``filterSource``), writing ``toFile`` texts and the fetchers all go through an :class:`EvalIO`.
+:class:`PureIO` (the default) refuses every file access; :class:`FilesystemIO` reads the real file
+system and computes store paths without writing anything; a store-backed implementation lives in
+tvix-cli.
 """
 
 from __future__ import annotations
@@ -12,9 +13,14 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from typing import Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 FileType = Literal["directory", "regular", "symlink", "unknown"]
+
+#: ``keep(path, type)``: whether an entry below a path added to the store is kept
+#: (``type`` is ``"regular"``, ``"directory"``, ``"symlink"`` or ``"unknown"``)
+PathFilter = Callable[[str, str], bool]
 
 
 class EvalIOError(Exception):
@@ -49,6 +55,61 @@ class EvalIO:
     def realpath(self, path: str) -> str:
         """The canonical form of ``path`` used as the import cache key."""
         return path
+
+    def add_path_to_store(
+        self, path: str, name: str, recursive: bool, keep: PathFilter | None
+    ) -> str:
+        """Add ``path`` to the store as ``name`` (``builtins.path``, ``filterSource``); returns
+        its store path.
+
+        ``recursive`` adds the tree as a NAR (else the single file, flat); ``keep`` filters the
+        entries below ``path``. The caller has checked that ``path`` exists.
+
+        Default: computes the store path C++ Nix would give it and writes nothing. An unfiltered
+        tree added under its own name goes through :meth:`import_path` (so an implementation
+        overriding only that one is used for it); anything else is read from the file system.
+        """
+        from tvix_eval.builtins import _store
+        from tvix_eval.builtins.strings import base_name_of
+
+        if keep is None and recursive and name == base_name_of(path):
+            return self.import_path(path)
+        if recursive:
+            return _store.source_path(_store.nar_sha256(path, keep), name, self.store_dir)
+        try:
+            data = self.read_file(path)
+        except EvalIOError as e:
+            if str(e).endswith(": Is a directory"):
+                # C++ Nix opens the directory fine and fails on reading it
+                raise EvalIOError("reading from file: Is a directory") from None
+            raise
+        return _store.flat_path(hashlib.sha256(data).hexdigest(), name, self.store_dir)
+
+    def add_text_to_store(self, name: str, data: bytes, references: list[str]) -> str:
+        """Write a text file ``name`` holding ``data`` that refers to the store paths
+        ``references`` (``builtins.toFile``); returns its store path.
+
+        Default: computes the store path C++ Nix would give it and writes nothing.
+        """
+        from tvix_eval.builtins import _store
+
+        return _store.text_path(name, data, references, self.store_dir)
+
+    def fetch(self, kind: str, args: dict[str, Any]) -> str | dict[str, Any]:
+        """Fetch something into the store for the builtin ``kind``; returns its store path, or
+        for ``fetchGit``/``fetchMercurial``/``fetchTree`` a dict with ``outPath`` and whatever
+        else the fetch reports (``rev``, ``revCount``…).
+
+        ``args``: for ``fetchurl``/``fetchTarball`` ``url``, ``name`` and ``sha256`` (hex, or
+        ``None``); for the others the url and the options given to the builtin.
+
+        Default (no network): ``file://`` URLs of ``fetchurl``/``fetchTarball`` are read from
+        the local file system and their store path computed (nothing is written); everything
+        else is an :class:`EvalIOError` naming the URL.
+        """
+        from tvix_eval.builtins.fetchers import fetch_without_store
+
+        return fetch_without_store(kind, args, self.store_dir)
 
 
 class PureIO(EvalIO):

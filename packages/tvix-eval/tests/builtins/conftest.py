@@ -79,8 +79,22 @@ def run_nix(src: str, cwd: Path | None = None) -> str:
     )
     if r.returncode == 0:
         return r.stdout.strip()
-    lines = [line for line in r.stderr.split("\n") if line.startswith("error:")]
-    return lines[0] if lines else r.stderr.strip()
+    return error_message(r.stderr)
+
+
+def error_message(stderr: str) -> str:
+    """The ``error: …`` message in C++ Nix's report: its first line and the indented lines
+    continuing it (before the blank line that precedes the location)."""
+    lines = stderr.split("\n")
+    for i, line in enumerate(lines):
+        if line.startswith("error:"):
+            message = [line]
+            for more in lines[i + 1 :]:
+                if not more.startswith(" ") or not more.strip():
+                    break
+                message.append(more)
+            return "\n".join(message)
+    return stderr.strip()
 
 
 @pytest.fixture(scope="session")

@@ -151,3 +151,12 @@ def test_pathological_pattern_terminates() -> None:
 )
 def test_regex_errors_match_nix(tvix: Run, nix: Run, src: str) -> None:
     assert tvix(src) == nix(src)
+
+
+@pytest.mark.nix
+def test_split_follows_libstdcxx_search_like_nix(tvix: Run, nix: Run) -> None:
+    # the case above, through builtins.split, and checked against C++ Nix itself
+    pattern = nix_string("(([ab]b+[[:alpha:]]?|-+-*)?|(b+[^a]?){1,2})((..)\\.?|ab?[[:alpha:]])+")
+    src = f'builtins.split {pattern} "-.b--xax"'
+    assert tvix(src) == '[ "" [ "-" "-" null "xa" "xa" ] "x" ]'
+    assert tvix(src) == nix(src)

@@ -56,6 +56,11 @@ _DECODER = json.JSONDecoder(
     parse_float=_number_float,
     parse_constant=_reject_constant,
 )
+#: without hooks for numbers (a Python call per number) where Python reads them as nlohmann does
+_PLAIN_DECODER = json.JSONDecoder(object_hook=NixAttrs, parse_constant=_reject_constant)
+#: text that may hold a number read differently without the hooks: a run of 19 digits (beyond
+#: int64, or a float that may overflow) or an exponent (may overflow); it may also be in a string
+_NUMBER_RISK = re.compile(r"\d{19}|\d[eE]")
 _SLOW = re.compile(r"\\u(?:[dD][89a-fA-F]|0000)")
 
 
@@ -63,8 +68,9 @@ def from_json(text: str) -> Any:
     """Decode ``text`` into Nix values; raises :class:`JSONError` with nlohmann's message."""
     fast = text.isascii() or _is_utf8(text)
     if fast and _SLOW.search(text) is None:
+        decoder = _DECODER if _NUMBER_RISK.search(text) else _PLAIN_DECODER
         try:
-            return _DECODER.decode(text)
+            return decoder.decode(text)
         except _Overflow as e:
             raise JSONError(
                 f"[json.exception.out_of_range.406] number overflow parsing '{e.args[0]}'"

@@ -133,3 +133,73 @@ def stable_sort(items: list[T], lt: Less[T]) -> list[T]:
     _merge_sort_with_buffer(a, middle, n, buf, lt)
     _merge_adaptive(a, 0, middle, n, lt)
     return a
+
+
+# --------------------------------------------------------------------------- natural order
+
+
+def natural_order(cmp: object) -> bool | None:
+    """Whether ``cmp`` is Nix's own ``<`` between its two arguments: ``False`` for
+    ``lessThan`` and ``a: b: a < b`` (ascending), ``True`` for ``a: b: a > b`` (descending),
+    ``None`` for any other comparator."""
+    from tvix_eval.runtime.values import Lambda, PrimOp
+    from tvix_eval.syntax import ast
+
+    if type(cmp) is PrimOp:
+        return False if cmp.name == "lessThan" else None
+    if type(cmp) is not Lambda or cmp.formals is not None:
+        return None
+    outer = cmp.pos
+    if type(outer) is not ast.Lambda or type(outer.param) is not ast.Ident:
+        return None
+    inner = outer.body
+    if type(inner) is not ast.Lambda or type(inner.param) is not ast.Ident:
+        return None
+    test = inner.body
+    if type(test) is not ast.BinOp or test.op not in ("<", ">"):
+        return None
+    lhs, rhs = test.lhs, test.rhs
+    if type(lhs) is not ast.Ident or type(rhs) is not ast.Ident:
+        return None
+    a, b = outer.param.name, inner.param.name
+    if a == b:
+        return None
+    if (lhs.name, rhs.name) == (a, b):
+        return test.op == ">"
+    if (lhs.name, rhs.name) == (b, a):
+        return test.op == "<"
+    return None
+
+
+def sort_numbers_or_strings(values: list[object], descending: bool) -> list[object] | None:
+    """``values`` (forced) sorted by Nix's ``<`` when they are all integers, all floats (no NaN)
+    or all strings; ``None`` otherwise.
+
+    For such values ``<`` is a strict weak order, so every stable sort gives the same result
+    as ``std::stable_sort``, and no comparison can fail: Python's own sort is used.
+    """
+    from tvix_eval.runtime.values import NixString
+
+    if not values:
+        return []
+    first = type(values[0])
+    if first is int or first is float:
+        for v in values:
+            if type(v) is not first or v != v:  # noqa: PLR0124 (NaN is not ordered)
+                return None
+        return sorted(values, reverse=descending)  # type: ignore[type-var]
+    if first is str or first is NixString:
+        keyed: list[tuple[bytes, int]] = []
+        for i, v in enumerate(values):
+            t = type(v)
+            if t is not str and t is not NixString:
+                return None
+            keyed.append((str.encode(v, "utf-8", "surrogateescape"), i))  # type: ignore[arg-type]
+        if descending:
+            # stable: equal strings keep their order, so sort on the negated position
+            keyed = [(k, -i) for k, i in keyed]
+            keyed.sort(reverse=True)
+            return [values[-i] for _, i in keyed]
+        keyed.sort()
+        return [values[i] for _, i in keyed]
+    return None

@@ -1,19 +1,21 @@
 """Store path computations for the store-facing builtins (via nix_compat, imported lazily).
 
-The evaluator's :class:`~tvix_eval.io.EvalIO` may implement the optional methods
-``add_text_to_store(name, contents, references) -> path`` and
-``add_path_to_store(path, name, recursive, filter) -> path`` to really write to a store; without
-them, these functions compute the paths Nix would produce and write nothing.
+:class:`~tvix_eval.io.EvalIO`'s ``add_text_to_store``, ``add_path_to_store`` and ``fetch`` use
+these by default: they compute the paths Nix would produce and write nothing; a store-backed IO
+overrides them to really write to a store.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
 from collections.abc import Callable, Iterable
 
 from tvix_eval.runtime.errors import EvalError
+
+# Errors here come from the store in C++ Nix, which reports them without a position.
 
 _NAME_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ+-._?=")
 
@@ -27,12 +29,16 @@ def make_store_path(path_type: str, sha256_hex: str, name: str, store_dir: str) 
     digest = compress_hash(hashlib.sha256(fingerprint.encode()).digest(), 20)
     base = f"{nixbase32.encode(digest)}-{name}"
     if not name:
-        raise EvalError(f"store path '{base}' has an empty name")
+        raise EvalError(f"store path '{base}' has an empty name", positioned=False)
     if len(name) > 211:
-        raise EvalError(f"store path '{base}' has a name longer than 211 characters")
+        raise EvalError(
+            f"store path '{base}' has a name longer than 211 characters", positioned=False
+        )
     for c in name:
         if c not in _NAME_CHARS:
-            raise EvalError(f"store path '{base}' contains illegal character '{c}'")
+            raise EvalError(
+                f"store path '{base}' contains illegal character '{c}'", positioned=False
+            )
     return f"{store_dir}/{base}"
 
 
@@ -82,7 +88,7 @@ def _dump(path: str, h: hashlib._Hash, keep: Callable[[str, str], bool] | None) 
     try:
         st = os.lstat(path)
     except OSError as e:
-        raise EvalError(f"getting status of '{path}': {e.strerror}") from None
+        raise EvalError(f"getting status of '{path}': {e.strerror}", positioned=False) from None
     _nar_str(h, b"(")
     _nar_str(h, b"type")
     if stat.S_ISLNK(st.st_mode):
@@ -113,5 +119,25 @@ def _dump(path: str, h: hashlib._Hash, keep: Callable[[str, str], bool] | None) 
         with open(path, "rb") as f:
             _nar_str(h, f.read())
     else:
-        raise EvalError(f"file '{path}' has an unsupported type")
+        raise EvalError(f"file '{path}' has an unsupported type", positioned=False)
     _nar_str(h, b")")
+
+
+def expected_sha256_hex(text: str) -> str:
+    """The hex digest of an expected ``sha256`` argument, with C++ Nix 2.8's parse errors."""
+    from nix_compat.nixhash import HashParseError, parse_hash
+
+    try:
+        return parse_hash(text, "sha256").hex()
+    except HashParseError as e:
+        message = str(e)
+        # C++ Nix 2.8 stops after the hash type, and names a prefixed hash by its digest
+        cut = re.match(
+            r"hash '(.*)' (has wrong length for|should have) (hash )?type '\w+'", message, re.DOTALL
+        )
+        if cut is not None:
+            message = cut.group(0)
+            _, sep, rest = text.partition(":")
+            if sep and cut.group(2) == "has wrong length for" and cut.group(1) == text:
+                message = message.replace(f"hash '{text}'", f"hash '{rest}'", 1)
+        raise EvalError(message, positioned=False) from None

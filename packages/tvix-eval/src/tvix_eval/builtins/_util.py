@@ -37,7 +37,18 @@ def with_context_of(text: str, *sources: str) -> str:
 
 
 def realise_path(v: object) -> str:
-    """C++ ``realisePath``: a path value, or a coerced string that must be an absolute path."""
+    """C++ ``realisePath``: a path value, or a coerced string that must be an absolute path;
+    errors get C++ Nix's ``… while realising the context of a path`` frame."""
+    from tvix_eval.runtime.errors import EvalError
+
+    try:
+        return coerce_path(v)
+    except EvalError as e:
+        raise e.while_calling("while realising the context of a path") from None
+
+
+def coerce_path(v: object) -> str:
+    """C++ ``coerceToPath``: a path value, or a coerced string that must be an absolute path."""
     from tvix_eval.runtime.ops import coerce_to_string
     from tvix_eval.runtime.values import NixPath, force
 
@@ -61,15 +72,17 @@ def read_file(path: str) -> bytes:
     try:
         return context.current().io.read_file(path)
     except EvalIOError as e:
+        # C++ Nix reports failed file operations without a position
         if str(e).endswith(": Is a directory"):
             # C++ Nix opens the directory fine and fails on reading it
-            raise EvalError("reading from file: Is a directory") from None
-        raise EvalError(str(e)) from None
+            raise EvalError("reading from file: Is a directory", positioned=False) from None
+        raise EvalError(str(e), positioned=False) from None
 
 
 __all__ = [
     "byte_length",
     "c_int",
+    "coerce_path",
     "from_bytes",
     "read_file",
     "realise_path",

@@ -150,6 +150,11 @@ def _add_error_context(ctx: Value, v: Value) -> Value:
 
 @builtin("toString", 1, global_=True)
 def _to_string(v: Value) -> Value:
+    t = type(v)
+    if t is str:
+        return v
+    if t is int:
+        return str(v)
     return coerce_to_string(v, strong=True, copy_to_store=False)
 
 
@@ -208,12 +213,14 @@ def _float_to_int(f: float) -> int:
 
 @builtin("ceil", 1)
 def _ceil(v: Value) -> Value:
-    return _float_to_int(math.ceil(expect_float(v))) if type(v) is float else expect_int(v)
+    x = expect_float(v)  # any number; anything else is "… while a float was expected"
+    return _float_to_int(math.ceil(x)) if type(v) is float else v
 
 
 @builtin("floor", 1)
 def _floor(v: Value) -> Value:
-    return _float_to_int(math.floor(expect_float(v))) if type(v) is float else expect_int(v)
+    x = expect_float(v)
+    return _float_to_int(math.floor(x)) if type(v) is float else v
 
 
 # --------------------------------------------------------------------------- functions
@@ -234,14 +241,11 @@ def _function_args(f: Value) -> Value:
 
 
 def coerce_to_path(v: Value, what: str) -> str:
-    """A path argument: a path value, or a string that must be an absolute path."""
-    v = force(v)
-    if type(v) is NixPath:
-        return v.path
-    s = coerce_to_string(v, copy_to_store=False)
-    if not s.startswith("/"):
-        raise EvalError(f"string '{s}' doesn't represent an absolute path")
-    return s
+    """A path argument: a path value, or a string that must be an absolute path (C++
+    ``realisePath``, whose errors get a ``… while realising the context of a path`` frame)."""
+    from tvix_eval.builtins._util import realise_path
+
+    return realise_path(v)
 
 
 @builtin("import", 1, global_=True)
@@ -262,6 +266,8 @@ def _scoped_import(scope: Value, v: Value) -> Value:
     try:
         if state.io.is_dir(path):
             path = os.path.join(path, "default.nix")
+        else:
+            _check_exists(path)
         data = state.io.read_file(path)
     except EvalIOError as e:
         raise EvalError(str(e), positioned=False) from None
@@ -283,7 +289,8 @@ def import_path(path: str) -> Value:
 
     state = _context.current()
     try:
-        if state.io.is_dir(path):
+        is_dir = state.io.is_dir(path)
+        if is_dir:
             path = os.path.join(path, "default.nix")
         key = state.io.realpath(path)
     except EvalIOError as e:
@@ -291,6 +298,8 @@ def import_path(path: str) -> Value:
     cached = state.import_cache.get(key)
     if cached is None:
         try:
+            if not is_dir:
+                _check_exists(path)
             data = state.io.read_file(path)
         except EvalIOError as e:
             raise EvalError(str(e), positioned=False) from None
@@ -299,3 +308,23 @@ def import_path(path: str) -> Value:
         cached = loader(data.decode("utf-8", errors="surrogateescape"), path)
         state.import_cache[key] = cached
     return force(cached)
+
+
+def _check_exists(path: str) -> None:
+    """C++ Nix's error (from ``lstat``, without a position) for a file to import that is not
+    there: ``No such file or directory``, or ``Not a directory`` below a file."""
+    from tvix_eval.io import EvalIOError
+
+    io = _context.current().io
+    if io.path_exists(path):
+        return
+    reason = "No such file or directory"
+    prefix = ""
+    for part in path.split("/")[1:-1]:
+        prefix += "/" + part
+        if not io.path_exists(prefix):
+            break
+        if not io.is_dir(prefix):
+            reason = "Not a directory"
+            break
+    raise EvalIOError(f"getting status of '{path}': {reason}")

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tvix_eval.builtins.registry import builtin
-from tvix_eval.runtime.errors import MissingAttribute
+from tvix_eval.runtime.errors import EvalError, MissingAttribute
 from tvix_eval.runtime.ops import (
     call_value2,
     expect_attrs,
+    expect_function,
     expect_list,
     expect_string,
 )
-from tvix_eval.runtime.values import NixAttrs, Thunk, Value, force
+from tvix_eval.runtime.values import NixAttrs, Thunk, Value, force, position_file, set_position
 
 
 @builtin("attrNames", 1)
@@ -33,10 +36,18 @@ def _has_attr(name: Value, s: Value) -> Value:
 @builtin("getAttr", 2)
 def _get_attr(name: Value, s: Value) -> Value:
     key = str(expect_string(name))
-    d = expect_attrs(s).d
+    a = expect_attrs(s)
+    d = a.d
     if key not in d:
-        raise MissingAttribute(f"attribute '{key}' missing for call to 'getAttr'")
+        raise missing_argument(key, "getAttr", a)
     return force(d[key])
+
+
+def missing_argument(key: str, builtin_name: str, attrs: NixAttrs) -> MissingAttribute:
+    """C++ Nix's error for an attribute a builtin needs in its argument set: reported where the
+    set was written (if it was a literal) while invoking the builtin."""
+    e = MissingAttribute(f"attribute '{key}' missing for call to '{builtin_name}'")
+    return e.invoking(builtin_name, set_position(attrs))
 
 
 @builtin("removeAttrs", 2, global_=True)
@@ -51,18 +62,30 @@ def _remove_attrs(s: Value, names: Value) -> Value:
 @builtin("listToAttrs", 1)
 def _list_to_attrs(xs: Value) -> Value:
     d: dict[str, Value] = {}
+    positions: dict[str, Any] = {}
     for item in expect_list(xs):
         e = expect_attrs(item)
-        name = e.d.get("name")
-        if name is None and "name" not in e.d:
-            raise MissingAttribute("attribute 'name' missing for call to 'listToAttrs'")
-        key = str(expect_string(name))
+        if "name" not in e.d:
+            raise missing_argument("name", "listToAttrs", e)
+        try:
+            key = str(expect_string(e.d["name"]))
+        except EvalError as err:
+            # reported where ``name`` is defined (nowhere for a set built by a builtin)
+            pos = e.pos.get("name") if e.pos is not None else None
+            err.at(pos)
+            if pos is None:
+                err.positioned = False
+            raise
         if key in d:
             continue
         if "value" not in e.d:
-            raise MissingAttribute("attribute 'value' missing for call to 'listToAttrs'")
+            raise missing_argument("value", "listToAttrs", e)
         d[key] = e.d["value"]
-    return NixAttrs(d)
+        # the new attribute is located where its ``value`` was (``unsafeGetAttrPos``, XML)
+        value_pos = e.pos.get("value") if e.pos is not None else None
+        if value_pos is not None:
+            positions[key] = value_pos
+    return NixAttrs(d, positions or None)
 
 
 @builtin("mapAttrs", 2)
@@ -96,9 +119,16 @@ def _cat_attrs(name: Value, xs: Value) -> Value:
 
 @builtin("zipAttrsWith", 2)
 def _zip_attrs_with(f: Value, xs: Value) -> Value:
+    expect_function(f)
     groups: dict[str, list[Value]] = {}
     for item in expect_list(xs):
-        for k, v in expect_attrs(item).d.items():
+        try:
+            attrs = expect_attrs(item)
+        except EvalError as e:
+            # C++ Nix forces the element without a position, while invoking the builtin
+            e.positioned = False
+            raise e.while_calling("while invoking 'zipAttrsWith'") from None
+        for k, v in attrs.d.items():
             groups.setdefault(k, []).append(v)
     return NixAttrs({k: Thunk(_map_attr, (f, k, vs)) for k, vs in groups.items()})
 
@@ -112,4 +142,4 @@ def _unsafe_get_attr_pos(name: Value, s: Value) -> Value:
     if node is None:
         return None
     line, column = node.source.position(node.start)
-    return NixAttrs({"file": node.source.name, "line": line, "column": column})
+    return NixAttrs({"file": position_file(node.source), "line": line, "column": column})

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from tvix_eval.builtins._sort import natural_order, sort_numbers_or_strings, stable_sort
 from tvix_eval.builtins.registry import builtin
-from tvix_eval.runtime.errors import EvalError
+from tvix_eval.runtime.errors import EvalError, TypeMismatch
 from tvix_eval.runtime.ops import (
     call_value,
     call_value2,
     expect_bool,
+    expect_function,
     expect_int,
     expect_list,
-    lazy_call,
+    lazy_calls,
+    less_than,
     nix_eq_shared,
 )
-from tvix_eval.runtime.values import NixAttrs, Value, force
+from tvix_eval.runtime.values import Lambda, NixAttrs, PrimOp, Value, force, is_function
 
 
 @builtin("length", 1)
@@ -48,16 +51,26 @@ def _elem_at(xs: Value, n: Value) -> Value:
 
 @builtin("map", 2, global_=True)
 def _map(f: Value, xs: Value) -> Value:
-    return [lazy_call(f, x) for x in expect_list(xs)]
+    return lazy_calls(f, expect_list(xs))
 
 
 @builtin("filter", 2)
 def _filter(f: Value, xs: Value) -> Value:
+    expect_function(f)
     xs = expect_list(xs)
     out = []
-    for x in xs:
-        if expect_bool(call_value(f, x)):
-            out.append(x)
+    if type(f) is Lambda and f.body is not None:
+        # a plain lambda: run its body directly (what call_value would do)
+        body = f.body
+        env = f.env
+        for x in xs:
+            keep = body([env, x])
+            if keep is True or (keep is not False and expect_bool(keep)):
+                out.append(x)
+    else:
+        for x in xs:
+            if expect_bool(call_value(f, x)):
+                out.append(x)
     if len(out) == len(xs):
         return xs
     return out
@@ -66,9 +79,17 @@ def _filter(f: Value, xs: Value) -> Value:
 @builtin("foldl'", 3, lazy_args=(1,))
 def _foldl(f: Value, acc: Value, xs: Value) -> Value:
     """Left fold forcing each intermediate result (but not the initial accumulator)."""
+    expect_function(f)
     xs = expect_list(xs)
     if not xs:
         return force(acc)
+    if type(f) is Lambda and f.body2 is not None:
+        # a plain ``a: x: e``: run ``e`` directly (what call_value2 would do)
+        body2 = f.body2
+        env = f.env
+        for x in xs:
+            acc = body2([[env, acc], x])
+        return acc
     for x in xs:
         acc = call_value2(f, acc, x)
     return acc
@@ -79,7 +100,7 @@ def _gen_list(f: Value, n: Value) -> Value:
     count = expect_int(n)
     if count < 0:
         raise EvalError(f"cannot create list of size {count}")
-    return [lazy_call(f, i) for i in range(count)]
+    return lazy_calls(f, range(count))
 
 
 @builtin("elem", 2, lazy_args=(0,))
@@ -100,14 +121,23 @@ def _concat_lists(xss: Value) -> Value:
 
 @builtin("concatMap", 2)
 def _concat_map(f: Value, xs: Value) -> Value:
+    expect_function(f)
     out: list[Value] = []
     for x in expect_list(xs):
-        out.extend(expect_list(call_value(f, x)))
+        result = call_value(f, x)
+        try:
+            out.extend(expect_list(result))
+        except EvalError as e:
+            # reported at the function (if it is a lambda), while invoking the builtin
+            raise e.while_calling(
+                "while invoking 'concatMap'", f.pos if type(f) is Lambda else None
+            ) from None
     return out
 
 
 @builtin("any", 2)
 def _any(f: Value, xs: Value) -> Value:
+    expect_function(f)
     for x in expect_list(xs):  # noqa: SIM110 (no forcing through C-level any())
         if expect_bool(call_value(f, x)):
             return True
@@ -116,6 +146,7 @@ def _any(f: Value, xs: Value) -> Value:
 
 @builtin("all", 2)
 def _all(f: Value, xs: Value) -> Value:
+    expect_function(f)
     for x in expect_list(xs):  # noqa: SIM110 (no forcing through C-level all())
         if not expect_bool(call_value(f, x)):
             return False
@@ -124,6 +155,7 @@ def _all(f: Value, xs: Value) -> Value:
 
 @builtin("partition", 2)
 def _partition(f: Value, xs: Value) -> Value:
+    expect_function(f)
     right: list[Value] = []
     wrong: list[Value] = []
     for x in expect_list(xs):
@@ -138,6 +170,7 @@ def _partition(f: Value, xs: Value) -> Value:
 def _group_by(f: Value, xs: Value) -> Value:
     from tvix_eval.runtime.ops import expect_string
 
+    expect_function(f)
     groups: dict[str, list[Value]] = {}
     for x in expect_list(xs):
         key = expect_string(call_value(f, x))
@@ -145,46 +178,28 @@ def _group_by(f: Value, xs: Value) -> Value:
     return NixAttrs(dict(groups))
 
 
-def _less(cmp: Value, a: Value, b: Value) -> bool:
-    return expect_bool(call_value2(cmp, a, b))
-
-
-def _merge_sort(cmp: Value, xs: list[Value]) -> list[Value]:
-    """A stable merge sort calling the Nix comparator directly (no ``key=``)."""
-    n = len(xs)
-    if n <= 1:
-        return list(xs)
-    if n <= 8:
-        out = list(xs)
-        for i in range(1, n):
-            x = out[i]
-            j = i
-            while j > 0 and _less(cmp, x, out[j - 1]):
-                out[j] = out[j - 1]
-                j -= 1
-            out[j] = x
-        return out
-    mid = n // 2
-    left = _merge_sort(cmp, xs[:mid])
-    right = _merge_sort(cmp, xs[mid:])
-    merged: list[Value] = []
-    i = j = 0
-    while i < len(left) and j < len(right):
-        if _less(cmp, right[j], left[i]):
-            merged.append(right[j])
-            j += 1
-        else:
-            merged.append(left[i])
-            i += 1
-    merged.extend(left[i:])
-    merged.extend(right[j:])
-    return merged
-
-
 @builtin("sort", 2)
 def _sort(cmp: Value, xs: Value) -> Value:
-    xs = expect_list(xs)
-    return _merge_sort(cmp, xs)
+    """A stable sort by ``cmp a b`` (a is before b), comparing as C++ Nix's ``std::stable_sort``.
+
+    The elements are forced first, and a comparator that is not a strict weak order gives the
+    same result (and the same comparator calls) as in C++ Nix.
+    """
+    expect_function(cmp)
+    items = expect_list(xs)
+    forced = [force(x) for x in items]
+    descending = natural_order(cmp)
+    if descending is not None:
+        fast = sort_numbers_or_strings(forced, descending)
+        if fast is not None:
+            return fast
+    if type(cmp) is PrimOp and cmp.name == "lessThan":
+        return stable_sort(items, less_than)
+
+    def lt(a: Value, b: Value) -> bool:
+        return expect_bool(call_value2(cmp, a, b))
+
+    return stable_sort(items, lt)
 
 
 @builtin("genericClosure", 1)
@@ -194,16 +209,16 @@ def _generic_closure(args: Value) -> Value:
     C++ Nix keeps the keys in an ordered set, so keys must be comparable with ``<``; numbers and
     strings use hashing here, other keys a linear scan with the same comparison.
     """
-    from tvix_eval.runtime.ops import expect_attrs, less_than
+    from tvix_eval.builtins.core_attrs import missing_argument
+    from tvix_eval.runtime.ops import expect_attrs
 
     args = expect_attrs(args)
-    start = args.d.get("startSet")
-    if start is None:
-        raise EvalError("attribute 'startSet' missing for call to 'genericClosure'")
-    op = args.d.get("operator")
-    if op is None:
-        raise EvalError("attribute 'operator' missing for call to 'genericClosure'")
-    work = list(expect_list(start))
+    if "startSet" not in args.d:
+        raise missing_argument("startSet", "genericClosure", args)
+    work = list(expect_list(args.d["startSet"]))
+    if "operator" not in args.d:
+        raise missing_argument("operator", "genericClosure", args)
+    op = args.d["operator"]
     out: list[Value] = []
     seen: set[object] = set()
     seen_kind: Value = _NO_KEY
@@ -241,7 +256,15 @@ def _generic_closure(args: Value) -> Value:
                 continue
             others.append(key)
         out.append(item)
-        work.extend(expect_list(call_value(op, item)))
+        try:
+            successors = call_value(op, item)
+        except TypeMismatch as err:
+            f = force(op)
+            if not is_function(f) and not (type(f) is NixAttrs and "__functor" in f.d):
+                # C++ Nix applies the operator without a position
+                err.positioned = False
+            raise
+        work.extend(expect_list(successors))
     return out
 
 

@@ -1,10 +1,11 @@
 """Fetchers: ``fetchurl``, ``fetchTarball``, ``fetchGit``, ``fetchMercurial``, ``fetchTree``.
 
-Arguments are checked as C++ Nix 2.8 checks them. ``file://`` URLs are fetched locally (the
-store path is computed as Nix computes it; see :mod:`._store`). Anything needing the network or a
-version control tool goes to the optional ``EvalIO.fetch(kind, args)`` method (a store path, or
-for ``fetchGit``/``fetchMercurial``/``fetchTree`` a dict with ``outPath``, ``rev``, …);
-without one, the result is an error naming the URL (never a hang).
+Arguments are checked as C++ Nix 2.8 checks them; the fetching itself is
+:meth:`EvalIO.fetch <tvix_eval.io.EvalIO.fetch>` (a store path, or for ``fetchGit``/
+``fetchMercurial``/``fetchTree`` a dict with ``outPath``, ``rev``, …). Its default,
+:func:`fetch_without_store`, reads ``file://`` URLs locally and computes the store path as Nix
+computes it (see :mod:`._store`); anything needing the network or a version control tool is an
+error naming the URL (never a hang).
 """
 
 from __future__ import annotations
@@ -23,15 +24,6 @@ from tvix_eval.runtime.ops import coerce_to_string, expect_bool, expect_string
 from tvix_eval.runtime.values import NixAttrs, NixString, Value
 
 
-def _expected_sha256(text: str) -> str:
-    from nix_compat.nixhash import HashParseError, parse_hash
-
-    try:
-        return parse_hash(text, "sha256").hex()
-    except HashParseError as e:
-        raise EvalError(str(e)) from None
-
-
 def _parse_fetch_args(what: str, arg: Value) -> tuple[str, str | None, str | None]:
     """``(url, expected sha256 hex, name)`` of a ``fetchurl``/``fetchTarball`` argument."""
     url: str | None = None
@@ -42,11 +34,12 @@ def _parse_fetch_args(what: str, arg: Value) -> tuple[str, str | None, str | Non
             if key == "url":
                 url = str.__str__(coerce_to_string(value, copy_to_store=False))
             elif key == "sha256":
-                sha256 = _expected_sha256(no_context(value))
+                sha256 = _store.expected_sha256_hex(no_context(value))
             elif key == "name":
                 name = no_context(value)
             else:
-                raise EvalError(f"unsupported argument '{key}' to '{what}'")
+                error = EvalError(f"unsupported argument '{key}' to '{what}'")
+                raise error.at(arg.pos.get(key) if arg.pos is not None else None)
         if url is None:
             raise EvalError("'url' argument required")
     else:
@@ -54,8 +47,8 @@ def _parse_fetch_args(what: str, arg: Value) -> tuple[str, str | None, str | Non
     return url, sha256, name
 
 
-def _no_network(url: str) -> EvalError:
-    return EvalError(f"unable to download '{url}': network access is not available")
+def _no_network(url: str) -> EvalIOError:
+    return EvalIOError(f"unable to download '{url}': network access is not available")
 
 
 def _local_file(url: str) -> str | None:
@@ -72,32 +65,73 @@ def _read_local(url: str, path: str) -> bytes:
         with open(path, "rb") as f:
             return f.read()
     except OSError:
-        raise EvalError(f"unable to download '{url}': Couldn't read a file:// file (37)") from None
+        raise EvalIOError(
+            f"unable to download '{url}': Couldn't read a file:// file (37)"
+        ) from None
 
 
-def _hook(kind: str, args: dict[str, Any]) -> Any:
+def _check_hash(url: str, expected: str | None, got: str) -> None:
+    if expected is not None and expected != got:
+        from nix_compat import nixbase32
+
+        raise EvalIOError(
+            f"hash mismatch in file downloaded from '{url}':\n"
+            f"         specified: sha256:{nixbase32.encode(bytes.fromhex(expected))}\n"
+            f"         got:       sha256:{nixbase32.encode(bytes.fromhex(got))}"
+        )
+
+
+def fetch_without_store(kind: str, args: dict[str, Any], store_dir: str) -> str:
+    """What :meth:`EvalIO.fetch <tvix_eval.io.EvalIO.fetch>` does by default: ``file://`` URLs
+    of ``fetchurl``/``fetchTarball`` are read locally and their store path computed (nothing is
+    written); anything else raises :class:`~tvix_eval.io.EvalIOError` naming the URL."""
+    url = str(args.get("url", ""))
+    if kind == "fetchGit":
+        raise EvalIOError(
+            f"unable to fetch Git repository '{url}': network access is not available"
+        )
+    if kind == "fetchMercurial":
+        raise EvalIOError(
+            f"unable to fetch Mercurial repository '{url}': network access is not available"
+        )
+    if kind not in {"fetchurl", "fetchTarball"}:
+        raise EvalIOError(
+            f"unable to fetch '{args.get('url', args.get('type', ''))}': "
+            "network access is not available"
+        )
+    local = _local_file(url)
+    if local is None:
+        raise _no_network(url)
+    name = str(args["name"])
+    if kind == "fetchurl":
+        digest = hashlib.sha256(_read_local(url, local)).hexdigest()
+        _check_hash(url, args.get("sha256"), digest)
+        return _store.flat_path(digest, name, store_dir)
+    digest = _unpacked_nar_sha256(url, local)
+    _check_hash(url, args.get("sha256"), digest)
+    return _store.source_path(digest, name, store_dir)
+
+
+def _fetch(kind: str, args: dict[str, Any]) -> str | dict[str, Any]:
     """``EvalIO.fetch(kind, args)``: a store path, or for trees a dict with ``outPath``."""
-    io = _context.current().io
-    fetch: Any = getattr(io, "fetch", None)
-    if fetch is None:
-        return None
     try:
-        return fetch(kind, args)
+        return _context.current().io.fetch(kind, args)
     except EvalIOError as e:
-        raise EvalError(str(e)) from None
+        # download and store errors: C++ Nix reports them without a position
+        raise EvalError(str(e), positioned=False) from None
 
 
 def _result(path: str) -> NixString:
     return NixString(path, (path,))
 
 
-def _tree_result(hooked: Any) -> NixAttrs:
+def _tree_result(fetched: str | dict[str, Any]) -> NixAttrs:
     """A source tree's attributes: ``outPath`` plus whatever the fetch reported (rev, …)."""
-    if isinstance(hooked, dict):
-        attrs = dict(hooked)
+    if isinstance(fetched, dict):
+        attrs = dict(fetched)
         attrs["outPath"] = _result(str(attrs["outPath"]))
         return NixAttrs(attrs)
-    return NixAttrs({"outPath": _result(str(hooked))})
+    return NixAttrs({"outPath": _result(str(fetched))})
 
 
 @builtin("fetchurl", 1)
@@ -105,16 +139,7 @@ def _fetchurl(arg: Value) -> NixString:
     """Download a file (unpacked: no) into the store."""
     url, sha256, name = _parse_fetch_args("fetchurl", arg)
     name = name or base_name_of(url)
-    hooked = _hook("fetchurl", {"url": url, "sha256": sha256, "name": name})
-    if hooked is not None:
-        return _result(str(hooked))
-    local = _local_file(url)
-    if local is None:
-        raise _no_network(url)
-    digest = hashlib.sha256(_read_local(url, local)).hexdigest()
-    if sha256 is not None and sha256 != digest:
-        raise EvalError(f"hash mismatch in file downloaded from '{url}':")
-    return _result(_store.flat_path(digest, name, _context.current().io.store_dir))
+    return _result(str(_fetch("fetchurl", {"url": url, "sha256": sha256, "name": name})))
 
 
 @builtin("fetchTarball", 1, global_=True)
@@ -122,16 +147,7 @@ def _fetch_tarball(arg: Value) -> NixString:
     """Download and unpack a tarball into the store (its single top-level directory)."""
     url, sha256, name = _parse_fetch_args("fetchTarball", arg)
     name = name or "source"
-    hooked = _hook("fetchTarball", {"url": url, "sha256": sha256, "name": name})
-    if hooked is not None:
-        return _result(str(hooked))
-    local = _local_file(url)
-    if local is None:
-        raise _no_network(url)
-    digest = _unpacked_nar_sha256(url, local)
-    if sha256 is not None and sha256 != digest:
-        raise EvalError(f"hash mismatch in file downloaded from '{url}':")
-    return _result(_store.source_path(digest, name, _context.current().io.store_dir))
+    return _result(str(_fetch("fetchTarball", {"url": url, "sha256": sha256, "name": name})))
 
 
 def _unpacked_nar_sha256(url: str, archive: str) -> str:
@@ -139,16 +155,16 @@ def _unpacked_nar_sha256(url: str, archive: str) -> str:
     import tempfile
 
     if not os.path.exists(archive):
-        raise EvalError(f"unable to download '{url}': Couldn't read a file:// file (37)")
+        raise EvalIOError(f"unable to download '{url}': Couldn't read a file:// file (37)")
     with tempfile.TemporaryDirectory() as tmp:
         try:
             with tarfile.open(archive) as tar:
                 tar.extractall(tmp, filter="tar")
         except (tarfile.TarError, OSError) as e:
-            raise EvalError(f"unpacking '{url}': {e}") from None
+            raise EvalIOError(f"unpacking '{url}': {e}") from None
         entries = os.listdir(tmp)
         if len(entries) != 1:
-            raise EvalError(f"tarball '{url}' contains an unexpected number of top-level files")
+            raise EvalIOError(f"tarball '{url}' contains an unexpected number of top-level files")
         return _store.nar_sha256(os.path.join(tmp, entries[0]))
 
 
@@ -164,8 +180,12 @@ def _vcs_args(what: str, arg: Value, allowed: tuple[str, ...]) -> dict[str, Any]
                 args[key] = expect_bool(value)
             else:
                 args[key] = no_context(value)
+        elif what == "fetchGit":
+            # C++ Nix 2.8 checks fetchGit's attributes as those of a Git input
+            raise EvalError(f"unsupported Git input attribute '{key}'", positioned=False)
         else:
-            raise EvalError(f"unsupported argument '{key}' to '{what}'")
+            error = EvalError(f"unsupported argument '{key}' to '{what}'")
+            raise error.at(arg.pos.get(key) if arg.pos is not None else None)
     if "url" not in args:
         raise EvalError(
             "input attribute 'url' is missing" if what == "fetchGit" else "'url' argument required"
@@ -177,24 +197,14 @@ def _vcs_args(what: str, arg: Value, allowed: tuple[str, ...]) -> dict[str, Any]
 def _fetch_git(arg: Value) -> Value:
     """Fetch a Git repository (through the IO's ``fetch``; there is no network here)."""
     args = _vcs_args("fetchGit", arg, ("name", "rev", "ref", "submodules", "allRefs", "shallow"))
-    hooked = _hook("fetchGit", args)
-    if hooked is None:
-        raise EvalError(
-            f"unable to fetch Git repository '{args['url']}': network access is not available"
-        )
-    return _tree_result(hooked)
+    return _tree_result(_fetch("fetchGit", args))
 
 
 @builtin("fetchMercurial", 1, global_=True)
 def _fetch_mercurial(arg: Value) -> Value:
     """Fetch a Mercurial repository (through the IO's ``fetch``)."""
     args = _vcs_args("fetchMercurial", arg, ("name", "rev", "ref"))
-    hooked = _hook("fetchMercurial", args)
-    if hooked is None:
-        raise EvalError(
-            f"unable to fetch Mercurial repository '{args['url']}': network access is not available"
-        )
-    return _tree_result(hooked)
+    return _tree_result(_fetch("fetchMercurial", args))
 
 
 @builtin("fetchTree", 1, global_=True)
@@ -210,10 +220,4 @@ def _fetch_tree(arg: Value) -> Value:
         args = {k: coerce_to_string(v, strong=True) for k, v in arg.sorted_items()}
     else:
         args = {"url": str.__str__(expect_string(arg))}
-    hooked = _hook("fetchTree", args)
-    if hooked is None:
-        raise EvalError(
-            f"unable to fetch '{args.get('url', args.get('type', ''))}': "
-            "network access is not available"
-        )
-    return _tree_result(hooked)
+    return _tree_result(_fetch("fetchTree", args))

@@ -58,15 +58,20 @@ def to_json(v: Value, out: list[str], context: set[str]) -> None:
         _attrs_to_json(v, out, context)
     elif t is list:
         append = out.append
-        append("[")
-        first = True
-        for item in v:
-            if first:
-                first = False
+        sep = "["
+        for slot in v:
+            append(sep)
+            sep = ","
+            # plain strings and integers inline, the rest recursively
+            item = slot.force() if type(slot) is Thunk else slot
+            ti = type(item)
+            if ti is str:
+                append(json_string(item))
+            elif ti is int:
+                append(str(item))
             else:
-                append(",")
-            to_json(item, out, context)
-        append("]")
+                to_json(item, out, context)
+        append("[]" if sep == "[" else "]")
     elif t is bool:
         out.append("true" if v else "false")
     elif t is int:
@@ -83,7 +88,9 @@ def to_json(v: Value, out: list[str], context: set[str]) -> None:
         context.update(s.context)
         out.append(json_string(s))
     elif t is Lambda or t is PrimOp or t is PrimOpApp:
-        raise EvalError(f"cannot convert {_describe(v)} to JSON")
+        # C++ Nix 2.8 reports a lambda where it is written, in a frame with this odd text
+        error = EvalError(f"cannot convert {_describe(v)} to JSON")
+        raise error.while_calling("message for the trace", v.pos if t is Lambda else None)
     else:
         raise EvalError(f"cannot convert {show_type(v)} to JSON")
 
@@ -117,7 +124,17 @@ def _attrs_to_json(v: NixAttrs, out: list[str], context: set[str]) -> None:
         sep = ","
         append(key)
         try:
-            to_json(d[name], out, context)
+            # plain strings and integers inline, the rest recursively
+            item = d[name]
+            if type(item) is Thunk:
+                item = item.force()
+            ti = type(item)
+            if ti is str:
+                append(json_string(item))
+            elif ti is int:
+                append(str(item))
+            else:
+                to_json(item, out, context)
         except EvalError as e:
             e.add_trace(None, f"while evaluating attribute '{name}'")
             raise
@@ -139,4 +156,6 @@ def _from_json(s: Value) -> Value:
     try:
         return from_json(expect_string(s))
     except JSONError as e:
-        raise EvalError(str(e)) from None
+        # C++ Nix reports the parser's message without a position, in a trace frame
+        error = EvalError(str(e), positioned=False)
+        raise error.while_calling("while decoding a JSON string") from None

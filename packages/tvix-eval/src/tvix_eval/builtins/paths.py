@@ -12,7 +12,7 @@ import os
 from typing import Any
 
 from tvix_eval.builtins import _store
-from tvix_eval.builtins._util import from_bytes, read_file, realise_path, to_bytes
+from tvix_eval.builtins._util import coerce_path, from_bytes, read_file, realise_path, to_bytes
 from tvix_eval.builtins.registry import builtin, constant
 from tvix_eval.builtins.strings import base_name_of, no_context
 from tvix_eval.io import EvalIO, EvalIOError
@@ -47,7 +47,8 @@ def _io() -> EvalIO:
 
 
 def _io_error(e: EvalIOError) -> EvalError:
-    return EvalError(str(e))
+    """A failed file operation: C++ Nix reports it without a position."""
+    return EvalError(str(e), positioned=False)
 
 
 # --------------------------------------------------------------------------- reading
@@ -59,7 +60,10 @@ def _read_file(p: Value) -> str:
     path = realise_path(p)
     data = read_file(path)
     if b"\0" in data:
-        raise EvalError(f"the contents of the file '{path}' cannot be represented as a Nix string")
+        raise EvalError(
+            f"the contents of the file '{path}' cannot be represented as a Nix string",
+            positioned=False,
+        )
     return from_bytes(data)
 
 
@@ -112,11 +116,29 @@ def add_path(
     expected_sha256: str | None = None,
 ) -> str:
     """Add ``path`` (filtered by the Nix function ``keep``) to the store; its store path."""
+    digest: str | None = None
+    if expected_sha256:
+        digest = _store.expected_sha256_hex(expected_sha256)
+    try:
+        return _add_path(path, name, keep, recursive, digest)
+    except EvalError as e:
+        raise e.while_calling(f"while adding path '{path}'") from None
+
+
+def _add_path(
+    path: str,
+    name: str,
+    keep: Value | None,
+    recursive: bool,
+    digest: str | None,
+) -> str:
     io = _io()
     store_dir = io.store_dir
     try:
         if not io.path_exists(path):
-            raise EvalError(f"getting status of '{path}': No such file or directory")
+            raise EvalError(
+                f"getting status of '{path}': No such file or directory", positioned=False
+            )
     except EvalIOError as e:
         raise _io_error(e) from None
 
@@ -125,39 +147,23 @@ def add_path(
         return expect_bool(call_value(call_value(keep, entry), kind))
 
     expected: str | None = None
-    if expected_sha256:
-        from nix_compat.nixhash import HashParseError, parse_hash
-
-        try:
-            digest = parse_hash(expected_sha256, "sha256").hex()
-        except HashParseError as e:
-            raise EvalError(str(e)) from None
+    if digest is not None:
         if recursive:
             expected = _store.source_path(digest, name, store_dir)
         else:
             expected = _store.flat_path(digest, name, store_dir)
 
-    hook: Any = getattr(io, "add_path_to_store", None)
-    if hook is not None:
-        try:
-            result = str(hook(path, name, recursive, keep_entry if keep is not None else None))
-        except EvalIOError as e:
-            raise _io_error(e) from None
-    elif keep is None and recursive and name == base_name_of(path):
-        try:
-            result = io.import_path(path)
-        except EvalIOError as e:
-            raise _io_error(e) from None
-    elif recursive:
-        nar = _store.nar_sha256(path, keep_entry if keep is not None else None)
-        result = _store.source_path(nar, name, store_dir)
-    else:
-        import hashlib
-
-        data = read_file(path)
-        result = _store.flat_path(hashlib.sha256(data).hexdigest(), name, store_dir)
+    try:
+        result = io.add_path_to_store(
+            path, name, recursive, keep_entry if keep is not None else None
+        )
+    except EvalIOError as e:
+        raise _io_error(e) from None
     if expected is not None and expected != result:
-        raise EvalError(f"store path mismatch in (possibly filtered) path added from '{path}'")
+        raise EvalError(
+            f"store path mismatch in (possibly filtered) path added from '{path}'",
+            positioned=False,
+        )
     return str(result)
 
 
@@ -173,9 +179,14 @@ def _path(args: Value) -> NixString:
     keep: Value | None = None
     recursive = True
     sha256: str | None = None
-    for key, value in expect_attrs(args).sorted_items():
+    attrs = expect_attrs(args)
+    for key, value in attrs.sorted_items():
         if key == "path":
-            path = realise_path(value)
+            try:
+                path = coerce_path(value)
+            except EvalError as e:
+                # reported where ``path`` is given (C++ Nix coerces it at the attribute)
+                raise e.at(attrs.pos.get("path") if attrs.pos is not None else None) from None
         elif key == "name":
             name = no_context(value)
         elif key == "filter":
@@ -185,7 +196,8 @@ def _path(args: Value) -> NixString:
         elif key == "sha256":
             sha256 = no_context(value)
         else:
-            raise EvalError(f"unsupported argument '{key}' to 'addPath'")
+            error = EvalError(f"unsupported argument '{key}' to 'addPath'")
+            raise error.at(attrs.pos.get(key) if attrs.pos is not None else None)
     if not path:
         raise EvalError("'path' required")
     if not name:
@@ -196,7 +208,7 @@ def _path(args: Value) -> NixString:
 @builtin("filterSource", 2)
 def _filter_source(keep: Value, p: Value) -> NixString:
     """Add a directory to the store, keeping the entries for which ``keep path type`` holds."""
-    path = realise_path(p)
+    path = coerce_path(p)
     if not is_function(keep):
         raise TypeMismatch(
             f"first argument in call to 'filterSource' is not a function but {show_type(keep)}"
@@ -217,16 +229,10 @@ def _to_file(name: Value, contents: Value) -> NixString:
                 f"derivation but contains ({element})"
             )
         refs.append(element)
-    io = _io()
-    data = to_bytes(text)
-    hook: Any = getattr(io, "add_text_to_store", None)
-    if hook is not None:
-        try:
-            result = str(hook(file_name, data, refs))
-        except EvalIOError as e:
-            raise _io_error(e) from None
-    else:
-        result = _store.text_path(file_name, data, refs, io.store_dir)
+    try:
+        result = _io().add_text_to_store(file_name, to_bytes(text), refs)
+    except EvalIOError as e:
+        raise _io_error(e) from None
     return _store_string(result)
 
 
@@ -245,14 +251,15 @@ def _store_path(p: Value) -> NixString:
     """A store path (or a path inside one) as a string that depends on that store path."""
     from tvix_eval.builtins.context import is_store_path
 
-    path = realise_path(p)
+    path = coerce_path(p)
     io = _io()
     store_dir = io.store_dir
     if not is_store_path(path, store_dir):
         try:
             if not io.path_exists(path):
                 raise EvalError(
-                    f"getting status of '{_first_missing(io, path)}': No such file or directory"
+                    f"getting status of '{_first_missing(io, path)}': No such file or directory",
+                    positioned=False,
                 )
             path = canon_path(io.realpath(path))
         except EvalIOError as e:

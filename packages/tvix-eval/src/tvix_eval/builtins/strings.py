@@ -91,30 +91,33 @@ def replace_strings(froms: list[str], to: Callable[[int], str], s: str) -> tuple
             return s, used
         used.append(0)
         return s.replace(f, to(0)), used
+    # A regex alternation tries its branches in order at each position, as Nix does; splitting
+    # on it (with a group) gives the text between matches and the matches themselves.
+    parts = _alternation(tuple(froms)).split(s)
+    if len(parts) == 1:
+        return s, used
+    matches = parts[1::2]
     index = {f: i for i, f in reversed(list(enumerate(froms)))}
-    rx = _alternation(tuple(froms))
-    cache: dict[int, str] = {}
-
-    def repl(m: re.Match[str]) -> str:
-        i = index[m.group()]
-        r = cache.get(i)
-        if r is None:
-            r = cache[i] = to(i)
-            used.append(i)
-        return r
-
-    return rx.sub(repl, s), used
+    replacement: dict[str, str] = {}
+    for m in dict.fromkeys(matches):  # the distinct matches, in order of first use
+        i = index[m]
+        replacement[m] = to(i)
+        used.append(i)
+    parts[1::2] = [replacement[m] for m in matches]
+    return "".join(parts), used
 
 
 _ALTERNATIONS: dict[tuple[str, ...], re.Pattern[str]] = {}
 
 
 def _alternation(froms: tuple[str, ...]) -> re.Pattern[str]:
+    """``(from1|from2|…)`` matching the (non-empty) patterns literally."""
     rx = _ALTERNATIONS.get(froms)
     if rx is None:
         if len(_ALTERNATIONS) > 256:
             _ALTERNATIONS.clear()
-        rx = _ALTERNATIONS[froms] = re.compile("|".join(re.escape(f) for f in froms), re.S)
+        alternation = "|".join(re.escape(f) for f in froms)
+        rx = _ALTERNATIONS[froms] = re.compile(f"({alternation})", re.S)
     return rx
 
 

@@ -1,8 +1,12 @@
-"""``builtins.toXML``: C++ Nix's XML rendering of values, byte for byte.
+"""``builtins.toXML`` and ``nix-instantiate --xml``: C++ Nix's XML rendering of values, byte for
+byte.
 
-Values are forced as they are written (not beforehand), so errors surface in document order.
-Derivations print as ``<derivation drvPath=… outPath=…>`` with their attributes the first time a
-``drvPath`` is seen and ``<repeated />`` afterwards.
+Values are forced as they are written (not beforehand), so errors surface in document order;
+without ``strict`` (``--eval --xml`` without ``--strict``) values not evaluated yet are written
+as ``<unevaluated />``. Derivations print as ``<derivation drvPath=… outPath=…>`` with their
+attributes the first time a ``drvPath`` is seen and ``<repeated />`` afterwards. With
+``location`` (``nix-instantiate --xml`` without ``--no-location``) attributes and functions carry
+the ``path``, ``line`` and ``column`` of their definition, where it is known.
 """
 
 from __future__ import annotations
@@ -17,11 +21,10 @@ from tvix_eval.runtime.values import (
     NixAttrs,
     NixPath,
     NixString,
-    PrimOp,
-    PrimOpApp,
     Thunk,
     Value,
     make_string,
+    position_file,
 )
 
 _ATTR_ESCAPE = str.maketrans({"<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "\n": "&#xA;"})
@@ -57,108 +60,165 @@ class XMLWriter:
         return "".join(self.out)
 
 
-def _function(v: Lambda, doc: XMLWriter) -> None:
-    node: Any = v.pos
-    param: Any = getattr(node, "param", None)
-    doc.open("function")
-    entries = getattr(param, "entries", None)
-    if entries is not None:
-        attrs: dict[str, str] = {}
-        if param.at_name:
-            attrs["name"] = param.at_name
-        if param.ellipsis:
-            attrs["ellipsis"] = "1"
-        doc.open("attrspat", attrs)
-        for name in sorted(e.name for e in entries):
-            doc.empty("attr", {"name": name})
-        doc.close("attrspat")
-    elif v.formals is not None:
-        doc.open("attrspat", {"ellipsis": "1"} if v.formals.ellipsis else {})
-        for name in sorted(v.formals.names):
-            doc.empty("attr", {"name": name})
-        doc.close("attrspat")
-    else:
-        doc.empty("varpat", {"name": getattr(param, "name", "x")})
-    doc.close("function")
+def _location(node: Any) -> dict[str, str]:
+    """``path``/``line``/``column`` of a syntax node, as C++ Nix 2.8 writes them."""
+    source = getattr(node, "source", None)
+    if source is None:
+        return {}
+    line, column = source.position(node.start)
+    return {"path": position_file(source), "line": str(line), "column": str(column)}
 
 
-def _string_attr(a: NixAttrs, name: str) -> str | None:
-    v = a.d.get(name)
-    if v is None:
+class _Printer:
+    """One document being written (C++ Nix's ``printValueAsXML``)."""
+
+    def __init__(
+        self,
+        doc: XMLWriter,
+        context: set[str],
+        drvs_seen: set[str],
+        *,
+        location: bool,
+        strict: bool,
+    ) -> None:
+        self.doc = doc
+        self.context = context
+        self.drvs_seen = drvs_seen
+        self.location = location
+        self.strict = strict
+
+    def _known(self, v: Value) -> tuple[bool, Value]:
+        """``(True, forced value)``, or ``(False, None)`` for a value not evaluated yet when
+        not printing strictly."""
+        if type(v) is Thunk:
+            if not self.strict and not v.is_evaluated():
+                return False, None
+            return True, v.force()
+        return True, v
+
+    def _string_attr(self, a: NixAttrs, name: str) -> str | None:
+        v = a.d.get(name)
+        if v is None:
+            return None
+        known, v = self._known(v)
+        if known and (type(v) is str or type(v) is NixString):
+            return str.__str__(v)
         return None
-    if type(v) is Thunk:
-        v = v.force()
-    if type(v) is str or type(v) is NixString:
-        return str(v)
-    return None
 
-
-def print_xml(v: Value, doc: XMLWriter, context: set[str], drvs_seen: set[str]) -> None:
-    """Write the XML of ``v`` (forcing as it goes)."""
-    if type(v) is Thunk:
-        v = v.force()
-    t = type(v)
-    if t is str:
-        doc.empty("string", {"value": v})
-    elif t is NixString:
-        context.update(v.context)
-        doc.empty("string", {"value": str.__str__(v)})
-    elif t is bool:
-        doc.empty("bool", {"value": "true" if v else "false"})
-    elif t is int:
-        doc.empty("int", {"value": str(v)})
-    elif t is float:
-        doc.empty("float", {"value": json_float(v)})
-    elif v is None:
-        doc.empty("null")
-    elif t is NixPath:
-        doc.empty("path", {"value": v.path})
-    elif t is list:
-        doc.open("list")
-        for item in v:
-            print_xml(item, doc, context, drvs_seen)
-        doc.close("list")
-    elif t is NixAttrs:
-        if is_derivation(v):
-            attrs: dict[str, str] = {}
-            drv_path = _string_attr(v, "drvPath")
-            if drv_path is not None:
-                attrs["drvPath"] = drv_path
-            out_path = _string_attr(v, "outPath")
-            if out_path is not None:
-                attrs["outPath"] = out_path
-            doc.open("derivation", attrs)
-            if drv_path and drv_path not in drvs_seen:
-                drvs_seen.add(drv_path)
-                _show_attrs(v, doc, context, drvs_seen)
+    def value(self, v: Value) -> None:
+        doc = self.doc
+        known, v = self._known(v)
+        if not known:
+            doc.empty("unevaluated")
+            return
+        t = type(v)
+        if t is str:
+            doc.empty("string", {"value": v})
+        elif t is NixString:
+            self.context.update(v.context)
+            doc.empty("string", {"value": str.__str__(v)})
+        elif t is bool:
+            doc.empty("bool", {"value": "true" if v else "false"})
+        elif t is int:
+            doc.empty("int", {"value": str(v)})
+        elif t is float:
+            doc.empty("float", {"value": json_float(v)})
+        elif v is None:
+            doc.empty("null")
+        elif t is NixPath:
+            doc.empty("path", {"value": v.path})
+        elif t is list:
+            doc.open("list")
+            for item in v:
+                self.value(item)
+            doc.close("list")
+        elif t is NixAttrs:
+            if is_derivation(v):
+                attrs: dict[str, str] = {}
+                drv_path = self._string_attr(v, "drvPath")
+                if drv_path is not None:
+                    attrs["drvPath"] = drv_path
+                out_path = self._string_attr(v, "outPath")
+                if out_path is not None:
+                    attrs["outPath"] = out_path
+                doc.open("derivation", attrs)
+                if drv_path and drv_path not in self.drvs_seen:
+                    self.drvs_seen.add(drv_path)
+                    self.attrs(v)
+                else:
+                    doc.empty("repeated")
+                doc.close("derivation")
             else:
-                doc.empty("repeated")
-            doc.close("derivation")
+                doc.open("attrs")
+                self.attrs(v)
+                doc.close("attrs")
+        elif t is Lambda:
+            self.function(v)
         else:
-            doc.open("attrs")
-            _show_attrs(v, doc, context, drvs_seen)
-            doc.close("attrs")
-    elif t is Lambda:
-        _function(v, doc)
-    elif t is PrimOp or t is PrimOpApp:
-        doc.empty("unevaluated")
-    else:
-        doc.empty("unevaluated")
+            # builtins (C++ Nix writes no XML for them) and anything else
+            doc.empty("unevaluated")
+
+    def attrs(self, a: NixAttrs) -> None:
+        positions = a.pos if self.location else None
+        for name, item in a.sorted_items():
+            attrs = {"name": name}
+            if positions is not None:
+                node = positions.get(name)
+                if node is not None:
+                    attrs.update(_location(node))
+            self.doc.open("attr", attrs)
+            self.value(item)
+            self.doc.close("attr")
+
+    def function(self, v: Lambda) -> None:
+        doc = self.doc
+        node: Any = v.pos
+        doc.open("function", _location(node) if self.location else None)
+        param: Any = getattr(node, "param", None)
+        entries = getattr(param, "entries", None)
+        if entries is not None:
+            attrs: dict[str, str] = {}
+            if param.at_name:
+                attrs["name"] = param.at_name
+            if param.ellipsis:
+                attrs["ellipsis"] = "1"
+            doc.open("attrspat", attrs)
+            for name in sorted(e.name for e in entries):
+                doc.empty("attr", {"name": name})
+            doc.close("attrspat")
+        elif v.formals is not None:
+            doc.open("attrspat", {"ellipsis": "1"} if v.formals.ellipsis else {})
+            for name in sorted(v.formals.names):
+                doc.empty("attr", {"name": name})
+            doc.close("attrspat")
+        else:
+            doc.empty("varpat", {"name": getattr(param, "name", "x")})
+        doc.close("function")
 
 
-def _show_attrs(a: NixAttrs, doc: XMLWriter, context: set[str], drvs_seen: set[str]) -> None:
-    for name, item in a.sorted_items():
-        doc.open("attr", {"name": name})
-        print_xml(item, doc, context, drvs_seen)
-        doc.close("attr")
+def print_xml(
+    v: Value,
+    doc: XMLWriter,
+    context: set[str],
+    drvs_seen: set[str],
+    *,
+    location: bool = False,
+    strict: bool = True,
+) -> None:
+    """Write the XML of ``v`` (forcing as it goes; without ``strict``, values not evaluated yet
+    are ``<unevaluated />``). ``location`` adds the positions of attributes and functions.
+    String contexts met are added to ``context``, derivations written to ``drvs_seen``."""
+    _Printer(doc, context, drvs_seen, location=location, strict=strict).value(v)
 
 
-def to_xml(v: Value) -> tuple[str, frozenset[str]]:
-    """The XML document for ``v`` and the string context it collected."""
+def to_xml(v: Value, *, location: bool = False, strict: bool = True) -> tuple[str, frozenset[str]]:
+    """The XML document for ``v`` and the string context it collected (``builtins.toXML``:
+    strict, no locations; ``nix-instantiate --eval --xml``: locations unless ``--no-location``,
+    strict with ``--strict``)."""
     doc = XMLWriter()
     doc.open("expr")
     context: set[str] = set()
-    print_xml(v, doc, context, set())
+    print_xml(v, doc, context, set(), location=location, strict=strict)
     doc.close("expr")
     return doc.text(), frozenset(context)
 

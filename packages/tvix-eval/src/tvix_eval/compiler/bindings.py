@@ -12,10 +12,19 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tvix_eval.compiler.code import UNSET, Code, EvFn, Frame, frame_init_lz
-from tvix_eval.compiler.scope import Scope
+from tvix_eval.compiler.fastops import dict_builder
+from tvix_eval.compiler.scope import Global, Scope, resolve
 from tvix_eval.runtime.errors import EvalError, MissingAttribute
 from tvix_eval.runtime.ops import coerce_to_string
-from tvix_eval.runtime.values import NixAttrs, NixPath, NixString, Thunk, Value
+from tvix_eval.runtime.values import (
+    AttrPositions,
+    NixAttrs,
+    NixPath,
+    NixString,
+    PrimOp,
+    Thunk,
+    Value,
+)
 from tvix_eval.syntax import ast
 
 if TYPE_CHECKING:
@@ -33,6 +42,15 @@ class _Entry:
     from_expr: Any = None  # ``e`` of ``inherit (e) x``
     nested: list[Any] | None = None  # bindings of a merged set
     rec: bool = False
+    #: where C++ Nix 2.8 says an inherited attribute is defined (see ``_inherit_pos``)
+    pos: Any = None
+    #: the set literal a merged set started as (``a = { … }; a.b = …;``), if any
+    literal: Any = None
+
+    @property
+    def where(self) -> Any:
+        """The position of the definition (``unsafeGetAttrPos``, errors, XML)."""
+        return self.node if self.pos is None else self.pos
 
 
 @dataclass
@@ -53,18 +71,47 @@ def _sub_binding(b: ast.AttrBinding) -> ast.AttrBinding:
     return ast.AttrBinding(b.source, b.start, b.end, b.path[1:], b.value)
 
 
+def _skip_space(text: str, i: int, end: int) -> int:
+    """The offset of the first character at or after ``i`` not in whitespace or a comment."""
+    while i < end:
+        c = text[i]
+        if c == "#":
+            j = text.find("\n", i)
+            i = end if j < 0 else j + 1
+        elif text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            i = end if j < 0 else j + 2
+        elif c in " \t\r\n":
+            i += 1
+        else:
+            break
+    return i
+
+
+def _inherit_pos(b: ast.Inherit) -> ast.Span:
+    """Where C++ Nix 2.8 locates the attributes of an ``inherit``: all of them just after the
+    ``inherit`` keyword, or after the ``)`` of ``inherit (e)`` (its parser's location of the
+    name list)."""
+    if b.from_expr is None:
+        i = b.start + len("inherit")
+    else:
+        i = _skip_space(b.source.text, b.from_expr.end, b.end) + 1
+    return ast.Span(b.source, i, i + 1)
+
+
 def _collect(bindings: tuple[Any, ...]) -> _Collected:
     out = _Collected()
     entries = out.entries
     for b in bindings:
         if type(b) is ast.Inherit:
+            pos = _inherit_pos(b)
             for ident in b.names:
                 if ident.name in entries:
-                    raise _already_defined(ident.name, ident, entries[ident.name].node)
+                    raise _already_defined(ident.name, pos, entries[ident.name].where)
                 if b.from_expr is None:
-                    entries[ident.name] = _Entry(ident.name, ident, inherit=ident)
+                    entries[ident.name] = _Entry(ident.name, ident, inherit=ident, pos=pos)
                 else:
-                    entries[ident.name] = _Entry(ident.name, ident, from_expr=b.from_expr)
+                    entries[ident.name] = _Entry(ident.name, ident, from_expr=b.from_expr, pos=pos)
             continue
         path = b.path
         key = path[0]
@@ -88,7 +135,7 @@ def _collect(bindings: tuple[Any, ...]) -> _Collected:
                 assert existing.nested is not None
                 existing.nested.extend(b.value.bindings)
                 continue
-            raise _already_defined(key, b, existing.node)
+            raise _already_defined(key, b, existing.where)
         sub = _sub_binding(b)
         if existing is None:
             entries[key] = _Entry(key, b, nested=[sub])
@@ -98,7 +145,7 @@ def _collect(bindings: tuple[Any, ...]) -> _Collected:
             assert existing.nested is not None
             existing.nested.append(sub)
             continue
-        raise _already_defined(key, b, existing.node)
+        raise _already_defined(key, b, existing.where)
     return out
 
 
@@ -107,13 +154,15 @@ def _make_nested(entry: _Entry) -> None:
         literal = entry.value
         entry.nested = list(literal.bindings)
         entry.rec = literal.rec
+        entry.literal = literal
         entry.value = None
 
 
 def _entry_expr(entry: _Entry) -> Any:
     """The expression bound by a plain or merged entry."""
     if entry.nested is not None:
-        n = entry.node
+        # spans the literal it started as; else the binding (``a.b = …``: no ``{`` of its own)
+        n = entry.node if entry.literal is None else entry.literal
         return ast.AttrSet(n.source, n.start, n.end, entry.rec, tuple(entry.nested))
     return entry.value
 
@@ -173,12 +222,31 @@ def _add_dynamics(
         d[k] = vlz(frame)
 
 
+def _positions(collected: _Collected, node: ast.AttrSet) -> AttrPositions:
+    """Where each attribute of a set literal is defined, and where its ``{`` is."""
+    return AttrPositions(
+        {name: entry.where for name, entry in collected.entries.items()}, _brace(node)
+    )
+
+
+def _brace(node: ast.AttrSet) -> ast.Span | None:
+    """The span of the ``{`` of a set literal (after ``rec`` and any comments); ``None`` for the
+    implicit set of ``a.b = …`` (C++ Nix gives it no position)."""
+    text = node.source.text
+    i = node.start
+    if node.rec:
+        i = _skip_space(text, i + len("rec"), node.end)
+    if not text.startswith("{", i):
+        return None
+    return ast.Span(node.source, i, i + 1)
+
+
 def compile_attrset(compiler: Compiler, node: ast.AttrSet, scope: Scope | None) -> Code:
     """``{ … }`` and ``rec { … }``."""
     collected = _collect(node.bindings)
     if node.rec:
         return _compile_rec(compiler, collected, scope, node)
-    statics: list[tuple[str, EvFn]] = []
+    codes: list[tuple[str, Code]] = []
     for name, entry in collected.entries.items():
         if entry.inherit is not None:
             code = compiler.compile(entry.inherit, scope)
@@ -186,9 +254,17 @@ def compile_attrset(compiler: Compiler, node: ast.AttrSet, scope: Scope | None) 
             code = _compile_inherit_from(compiler, entry, scope)
         else:
             code = _compile_value(compiler, entry, scope)
-        statics.append((name, code.lz))
+        codes.append((name, code))
     dyn = _compile_dynamics(compiler, collected.dynamics, scope)
-    positions = {name: entry.node for name, entry in collected.entries.items()}
+    positions = _positions(collected, node)
+    build = dict_builder(codes)
+    if build is not None and not dyn:
+
+        def ev_fused(frame: Frame) -> Value:
+            return NixAttrs(build(frame), positions)
+
+        return Code(ev_fused)
+    statics = [(name, code.lz) for name, code in codes]
 
     def ev(frame: Frame) -> Value:
         d = {name: lz(frame) for name, lz in statics}
@@ -199,12 +275,51 @@ def compile_attrset(compiler: Compiler, node: ast.AttrSet, scope: Scope | None) 
     return Code(ev)
 
 
+def _static_value(compiler: Compiler, base: Any, path: tuple[Any, ...], scope: Scope) -> Any:
+    """The value of ``base.path`` when ``base`` names a global (``builtins``), else ``None``."""
+    if type(base) is not ast.Ident:
+        return None
+    r = resolve(scope, base.name, compiler.globals)
+    if not isinstance(r, Global):
+        return None
+    v = r.value
+    for p in path:
+        if type(p) is not str or type(v) is not NixAttrs:
+            return None
+        v = v.d.get(p)
+    return v
+
+
+def _known_builtins(compiler: Compiler, collected: _Collected, inner: Scope) -> dict[str, Any]:
+    """The ``let`` bindings sure to hold a builtin function (``inherit (builtins) map``,
+    ``f = builtins.map``, ``f = map``), so that calls through them call the builtin directly."""
+    known: dict[str, Any] = {}
+    for name, entry in collected.entries.items():
+        expr = entry.value
+        if entry.from_expr is not None:
+            v = _static_value(compiler, entry.from_expr, (name,), inner)
+        elif entry.nested is not None or expr is None:
+            continue
+        elif type(expr) is ast.Select and expr.default is None:
+            v = _static_value(compiler, expr.expr, expr.path, inner)
+        else:
+            v = _static_value(compiler, expr, (), inner)
+        if type(v) is PrimOp:
+            known[name] = v
+    return known
+
+
 def _frame_slots(
-    compiler: Compiler, collected: _Collected, scope: Scope | None
+    compiler: Compiler, collected: _Collected, scope: Scope | None, *, is_let: bool = False
 ) -> tuple[Scope, list[tuple[str, int, EvFn]]]:
-    """The scope of a recursive frame and, per name, its slot and frame-filling function."""
+    """The scope of a recursive frame and, per name, its slot and frame-filling function.
+
+    In a ``let`` (unlike a ``rec`` set, whose slots ``__overrides`` may replace) the bindings
+    known to hold a builtin are recorded in the scope."""
     names = {name: i + 1 for i, name in enumerate(collected.entries)}
     inner = Scope(scope, names)
+    if is_let:
+        inner.known = _known_builtins(compiler, collected, inner)
     slots: list[tuple[str, int, EvFn]] = []
     for name, entry in collected.entries.items():
         if entry.inherit is not None:
@@ -229,7 +344,7 @@ def _compile_rec(compiler: Compiler, collected: _Collected, scope: Scope | None,
     dyn = _compile_dynamics(compiler, collected.dynamics, inner)
 
     overrides = "__overrides" in collected.entries
-    positions = {name: entry.node for name, entry in collected.entries.items()}
+    positions = _positions(collected, node)
 
     def ev(frame: Frame) -> Value:
         f: Frame = [UNSET] * size
@@ -264,7 +379,7 @@ def compile_let(compiler: Compiler, node: ast.Let, scope: Scope | None) -> Code:
     collected = _collect(node.bindings)
     if collected.dynamics:
         raise EvalError("dynamic attributes not allowed in let", collected.dynamics[0][2])
-    inner, slots = _frame_slots(compiler, collected, scope)
+    inner, slots = _frame_slots(compiler, collected, scope, is_let=True)
     size = len(slots) + 1
     body = compiler.compile(node.body, inner).ev
     inits = [(idx, lz) for _, idx, lz in slots]

@@ -4,10 +4,58 @@ from __future__ import annotations
 
 from typing import Any
 
-from tvix_eval.compiler.code import NO_CONST, Code, Frame
+from tvix_eval.compiler.code import NO_CONST, Code, EvFn, Frame
 from tvix_eval.runtime.errors import EvalError
-from tvix_eval.runtime.ops import call_value, run_primop
+from tvix_eval.runtime.ops import INT_MAX, INT_MIN, call_value, run_primop
 from tvix_eval.runtime.values import Lambda, NixAttrs, PrimOp, Thunk, Value
+
+_APPLY_TEMPLATE = """def ev(frame):
+    f = {slot}
+    if type(f) is not Lambda:
+        f = fn(frame)
+    try:
+        if type(f) is Lambda:
+            body = f.body
+            if body is not None:
+{arg_lines}
+                return body([f.env, x])
+            return f.invoke(f.env, arg(frame))
+        return call_value(f, arg(frame))
+    except EvalError as e:
+        if e.pos is None:
+            e.pos = node
+        call_trace(e, f, node)
+        raise
+"""
+
+
+def apply_local_inline(node: Any, fn: Any, arg_code: Code, depth: int, idx: int) -> Code | None:
+    """``f arg`` for a variable ``f``, generated with the argument's lazy form inline (a
+    constant, a slot, a thunk, eager arithmetic) when it has one; else ``None``."""
+    from tvix_eval.compiler.fastops import compiled_template, lazy_arg_src
+
+    inline = lazy_arg_src(arg_code)
+    if inline is None:
+        return None
+    lines, names = inline
+    slot = "frame" + "[0]" * depth + f"[{idx}]"
+    src = _APPLY_TEMPLATE.format(slot=slot, arg_lines="\n".join(" " * 16 + line for line in lines))
+    namespace: dict[str, Any] = {
+        "Lambda": Lambda,
+        "Thunk": Thunk,
+        "EvalError": EvalError,
+        "call_value": call_value,
+        "call_trace": call_trace,
+        "INT_MIN": INT_MIN,
+        "INT_MAX": INT_MAX,
+        "fn": fn,
+        "arg": arg_code.lz,
+        "node": node,
+        **names,
+    }
+    exec(compiled_template(src, "<nix call>"), namespace)
+    ev: EvFn = namespace["ev"]
+    return Code(ev)
 
 
 def apply_local(node: Any, fn: Any, arg: Any, depth: int, idx: int) -> Code:
@@ -80,56 +128,76 @@ def fold_select(base: Code, path: list[Any]) -> Any:
     return v
 
 
-def direct_primop(prim: PrimOp, lzs: list[Any], node: Any) -> Code:
+def _strict_arg(code: Code) -> EvFn:
+    """How a direct builtin call gets an argument it forces at once: evaluated in place, or (a
+    variable) read from its slot and forced by the call, so errors keep the call's position."""
+    if code.local is not None:
+        lz = code.lz
+
+        def read(frame: Frame) -> Value:
+            v = lz(frame)
+            if type(v) is Thunk:
+                return v.force()
+            return v
+
+        return read
+    return code.ev
+
+
+def direct_primop(prim: PrimOp, args: list[Code], node: Any) -> Code:
+    """``prim a b …`` with exactly ``prim.arity`` arguments: the strict ones are evaluated
+    directly (no thunk), the lazy ones as thunks, and the implementation is called at once."""
     fn = prim.fn
     lazy = prim.lazy
-    if len(lzs) == 1:
-        (a_lz,) = lzs
-        strict0 = 0 not in lazy
+    gets = [c.lz if i in lazy else _strict_arg(c) for i, c in enumerate(args)]
+    if len(gets) == 1:
+        (a_get,) = gets
 
         def ev1(frame: Frame) -> Value:
-            a = a_lz(frame)
             try:
-                if strict0 and type(a) is Thunk:
-                    a = a.force()
-                return fn(a)
+                return fn(a_get(frame))
             except EvalError as e:
                 if e.pos is None:
                     e.pos = node
                 raise
 
         return Code(ev1)
-    if len(lzs) == 2:
-        a_lz, b_lz = lzs
-        s0 = 0 not in lazy
-        s1 = 1 not in lazy
+    if len(gets) == 2:
+        a_get, b_get = gets
 
         def ev2(frame: Frame) -> Value:
-            a = a_lz(frame)
-            b = b_lz(frame)
             try:
-                if s0 and type(a) is Thunk:
-                    a = a.force()
-                if s1 and type(b) is Thunk:
-                    b = b.force()
-                return fn(a, b)
+                return fn(a_get(frame), b_get(frame))
             except EvalError as e:
                 if e.pos is None:
                     e.pos = node
                 raise
 
         return Code(ev2)
+    if len(gets) == 3:
+        a_get, b_get, c_get = gets
 
-    def ev3(frame: Frame) -> Value:
-        args = tuple([lz(frame) for lz in lzs])
+        def ev3(frame: Frame) -> Value:
+            try:
+                return fn(a_get(frame), b_get(frame), c_get(frame))
+            except EvalError as e:
+                if e.pos is None:
+                    e.pos = node
+                raise
+
+        return Code(ev3)
+    lzs = [c.lz for c in args]
+
+    def evn(frame: Frame) -> Value:
+        values = tuple([lz(frame) for lz in lzs])
         try:
-            return run_primop(prim, args)
+            return run_primop(prim, values)
         except EvalError as e:
             if e.pos is None:
                 e.pos = node
             raise
 
-    return Code(ev3)
+    return Code(evn)
 
 
 def call_trace(e: EvalError, f: Value, node: Any) -> None:

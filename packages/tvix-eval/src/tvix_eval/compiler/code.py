@@ -31,7 +31,17 @@ class Code:
     still being filled (``let a = b; b = …;``), see :func:`frame_init_lz`.
     """
 
-    __slots__ = ("const", "ev", "known", "lambda_body", "local", "local0", "lz")
+    __slots__ = (
+        "const",
+        "ev",
+        "known",
+        "lambda_body",
+        "local",
+        "local0",
+        "lz",
+        "lz_src",
+        "thunk_lz",
+    )
 
     def __init__(
         self,
@@ -49,6 +59,10 @@ class Code:
         self.known = const
         #: ``(depth, slot)`` when the expression is a variable in a lexical frame
         self.local = local
+        #: whether ``lz`` is the plain ``Thunk(ev, frame)``
+        self.thunk_lz = lz is None
+        #: ``lz`` as source lines setting ``x`` (and the names they use), for generated code
+        self.lz_src: tuple[list[str], dict[str, Any]] | None = None
         if lz is None:
 
             def lz(frame: Frame, ev: EvFn = ev) -> Value:
@@ -76,6 +90,12 @@ def frame_init_lz(code: Code) -> EvFn:
 
         def lz(frame: Frame) -> Value:
             # Share the value of a binding filled earlier (as C++ Nix does); thunk otherwise.
+            # Known difference, visible only in lazy printing (``<CODE>`` or the value): C++ Nix
+            # 2.8 fills a let/rec frame in the order of its ``std::map<Symbol, AttrDef>``, i.e.
+            # of the addresses of the interned names, so ``let x = 1; y = x; in [ x y ]``
+            # prints ``[ 1 <CODE> ]`` there (``x`` is filled after ``y``) but
+            # ``let b = 1; a = b; in [ a b ]`` prints ``[ 1 1 ]``. That order depends on the
+            # heap, not on the program; we fill in source order.
             v = peek(frame)
             if v is UNSET:
                 return Thunk(ev, frame)

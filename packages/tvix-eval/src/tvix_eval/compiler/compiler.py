@@ -21,13 +21,14 @@ from tvix_eval.compiler.access import (
 )
 from tvix_eval.compiler.calls import (
     apply_local,
+    apply_local_inline,
     call_trace,
     describe_lambda,
     direct_primop,
     fold_select,
 )
 from tvix_eval.compiler.code import NO_CONST, UNSET, Code, Frame, constant, frame_init_lz
-from tvix_eval.compiler.fastops import fused_if, fused_interpolation
+from tvix_eval.compiler.fastops import fused_if, fused_interpolation, list_builder
 from tvix_eval.compiler.operators import compile_binop, compile_unary
 from tvix_eval.compiler.scope import UNKNOWN, Dynamic, Global, Local, Scope, resolve
 from tvix_eval.compiler.show import show_expr
@@ -366,6 +367,9 @@ class Compiler:
                 return consts.copy()
 
             return Code(ev_const)
+        build = list_builder(items)
+        if build is not None:
+            return Code(build)
 
         def ev(frame: Frame) -> Value:
             return [lz(frame) for lz in lzs]
@@ -524,9 +528,11 @@ class Compiler:
             return self._apply2(node, node.fn, scope)
         fn_code = self.compile(node.fn, scope)
         fn = fn_code.ev
-        arg = self.compile(node.arg, scope).lz
+        arg_code = self.compile(node.arg, scope)
+        arg = arg_code.lz
         if fn_code.local is not None and fn_code.local[0] <= 2:
-            return apply_local(node, fn, arg, *fn_code.local)
+            inline = apply_local_inline(node, fn, arg_code, *fn_code.local)
+            return inline or apply_local(node, fn, arg, *fn_code.local)
 
         def ev(frame: Frame) -> Value:
             f = fn(frame)

@@ -20,7 +20,10 @@ _INT_OPS = {
     "+": "a + b",
     "-": "a - b",
     "*": "a * b",
+    "/": "a // b",
 }
+#: extra conditions for the inline integer case (C division truncates; Python's floors)
+_INT_GUARDS = {"/": " and a >= 0 and b > 0"}
 _CMP_OPS = {
     "<": "a < b",
     ">": "a > b",
@@ -44,6 +47,10 @@ def _compiled(src: str, name: str) -> CodeType:
     if code is None:
         code = _CODE_CACHE[src] = compile(src, name, "exec")
     return code
+
+
+#: the cached compilation of generated code, for the other compiler modules
+compiled_template = _compiled
 
 
 def _slot_expr(depth: int, idx: int) -> str:
@@ -134,7 +141,7 @@ def specialise(node: Any, lhs: Code, rhs: Code, allow_eager: bool) -> Code | Non
     load_b, peek_b = _operand(rhs, "b", "rev")
     if op in _INT_OPS:
         body = (
-            "    if type(a) is int and type(b) is int:\n"
+            f"    if type(a) is int and type(b) is int{_INT_GUARDS.get(op, '')}:\n"
             f"        r = {_INT_OPS[op]}\n"
             "        if INT_MIN <= r <= INT_MAX:\n"
             "            return r\n"
@@ -171,7 +178,7 @@ def specialise(node: Any, lhs: Code, rhs: Code, allow_eager: bool) -> Code | Non
             "\ndef lz(frame):\n"
             f"    a = {peek_a}\n"
             f"    b = {peek_b}\n"
-            "    if type(a) is int and type(b) is int:\n"
+            f"    if type(a) is int and type(b) is int{_INT_GUARDS.get(op, '')}:\n"
             f"        r = {_INT_OPS[op]}\n"
             "        if INT_MIN <= r <= INT_MAX:\n"
             "            return r\n"
@@ -191,8 +198,46 @@ def specialise(node: Any, lhs: Code, rhs: Code, allow_eager: bool) -> Code | Non
     exec(_compiled(src, f"<nix operator {op}>"), namespace)
     ev: EvFn = namespace["ev"]
     if eager:
-        return Code(ev, namespace["lz"])
+        code = Code(ev, namespace["lz"])
+        code.lz_src = _eager_lz_src(op, peek_a, peek_b, lhs, rhs, ev)
+        return code
     return Code(ev)
+
+
+def _eager_lz_src(  # noqa: PLR0917
+    op: str, peek_a: str, peek_b: str, lhs: Code, rhs: Code, ev: EvFn
+) -> tuple[list[str], dict[str, Any]]:
+    """The eager ``lz`` of ``a op b`` as lines setting ``x`` (see :func:`lazy_arg_src`)."""
+    lines = [
+        f"a = {peek_a}",
+        f"b = {peek_b}",
+        f"if type(a) is int and type(b) is int{_INT_GUARDS.get(op, '')}:",
+        f"    x = {_INT_OPS[op]}",
+        "    if not INT_MIN <= x <= INT_MAX:",
+        "        x = Thunk(x_ev, frame)",
+        "else:",
+        "    x = Thunk(x_ev, frame)",
+    ]
+    namespace = {
+        "a_const": lhs.const,
+        "b_const": rhs.const,
+        "x_ev": ev,
+        "INT_MIN": INT_MIN,
+        "INT_MAX": INT_MAX,
+    }
+    return lines, namespace
+
+
+def lazy_arg_src(code: Code) -> tuple[list[str], dict[str, Any]] | None:
+    """Source lines setting ``x`` to what ``code.lz(frame)`` returns (with the names they use),
+    or ``None`` when there is no inline form."""
+    if code.const is not NO_CONST:
+        return ["x = x_const"], {"x_const": code.const}
+    if code.local is not None:
+        return [f"x = {_slot_expr(*code.local)}"], {}
+    if code.thunk_lz:
+        return ["x = Thunk(x_ev, frame)"], {"x_ev": code.ev}
+    return code.lz_src
 
 
 def fused_if(  # noqa: PLR0917
@@ -244,3 +289,105 @@ def _branch(code: Code, fn_name: str, indent: str) -> str:
             f"{indent}return v\n"
         )
     return f"{indent}return {fn_name}(frame)\n"
+
+
+#: interpolations with more parts use the general loop (compiler.c_Str)
+MAX_FUSED_PARTS = 8
+
+
+def fused_interpolation(parts: list[str | tuple[Code, Any]]) -> Code | None:
+    """``"a${x}b${y}"`` as one generated closure: each part is read inline (a variable's slot
+    when already evaluated), plain strings are joined directly, anything else is coerced as in
+    the general case. ``parts`` are literal strings and ``(code, node)`` pairs."""
+    from tvix_eval.compiler.access import interpolation_pos
+    from tvix_eval.runtime.ops import coerce_to_string, concat_strings
+
+    n_exprs = sum(1 for p in parts if not isinstance(p, str))
+    if not n_exprs or n_exprs > MAX_FUSED_PARTS:
+        return None
+    namespace: dict[str, Any] = {"Thunk": Thunk, "concat_strings": concat_strings}
+    src = ["def ev(frame):\n    ctx = False\n"]
+    pieces: list[str] = []
+    k = 0
+    for p in parts:
+        if isinstance(p, str):
+            namespace[f"lit{len(pieces)}"] = p
+            pieces.append(f"lit{len(pieces)}")
+            continue
+        code, pnode = p
+        load, _ = _operand(code, f"v{k}", f"e{k}")
+        namespace[f"e{k}"] = code.ev
+        namespace[f"v{k}_const"] = code.const
+        namespace[f"coerce{k}"] = _interpolation_coercer(pnode, coerce_to_string, interpolation_pos)
+        src.append(
+            load + f"    if type(v{k}) is not str:\n"
+            f"        v{k} = coerce{k}(v{k})\n"
+            f"        if type(v{k}) is not str:\n"
+            "            ctx = True\n"
+        )
+        pieces.append(f"v{k}")
+        k += 1
+    joined = ", ".join(pieces)
+    src.append(f"    if ctx:\n        return concat_strings([{joined}])\n")
+    src.append(f"    return ''.join(({joined},))\n")
+    exec(_compiled("".join(src), "<nix interpolation>"), namespace)
+    ev: EvFn = namespace["ev"]
+    return Code(ev)
+
+
+def _interpolation_coercer(pnode: Any, coerce: Any, position: Any) -> Any:
+    def coerce_part(v: Value) -> str:
+        try:
+            s: str = coerce(v)
+        except EvalError as e:
+            raise e.at(position(pnode)) from None
+        return s
+
+    return coerce_part
+
+
+#: set literals with more attributes use a loop (bounds the size of generated code)
+MAX_FUSED_ATTRS = 64
+
+
+def dict_builder(entries: list[tuple[str, Code]]) -> EvFn | None:
+    """A function building the ``dict`` of a set literal's static attributes in one display:
+    constants and variables are read inline and thunks made directly, without a call of each
+    value's ``lz``. ``None`` for literals with more than :data:`MAX_FUSED_ATTRS` attributes."""
+    if len(entries) > MAX_FUSED_ATTRS:
+        return None
+    namespace: dict[str, Any] = {"Thunk": Thunk}
+    items: list[str] = []
+    for i, (name, code) in enumerate(entries):
+        namespace[f"k{i}"] = name
+        items.append(f"k{i}: {_lazy_expr(code, i, namespace)}")
+    src = "def build(frame):\n    return {" + ", ".join(items) + "}\n"
+    exec(_compiled(src, "<nix set>"), namespace)
+    build: EvFn = namespace["build"]
+    return build
+
+
+def list_builder(items: list[Code]) -> EvFn | None:
+    """Like :func:`dict_builder`, for the elements of a list literal."""
+    if len(items) > MAX_FUSED_ATTRS:
+        return None
+    namespace: dict[str, Any] = {"Thunk": Thunk}
+    values = [_lazy_expr(code, i, namespace) for i, code in enumerate(items)]
+    src = "def build(frame):\n    return [" + ", ".join(values) + "]\n"
+    exec(_compiled(src, "<nix list>"), namespace)
+    build: EvFn = namespace["build"]
+    return build
+
+
+def _lazy_expr(code: Code, i: int, namespace: dict[str, Any]) -> str:
+    """An expression for ``code.lz(frame)``, adding the names it uses to ``namespace``."""
+    if code.const is not NO_CONST:
+        namespace[f"c{i}"] = code.const
+        return f"c{i}"
+    if code.local is not None:
+        return _slot_expr(*code.local)
+    if code.thunk_lz:
+        namespace[f"e{i}"] = code.ev
+        return f"Thunk(e{i}, frame)"
+    namespace[f"l{i}"] = code.lz
+    return f"l{i}(frame)"

@@ -14,22 +14,33 @@ from typing import Any
 
 
 class Scope:
-    """One frame's names (slot numbers start at 1; slot 0 is the parent frame)."""
+    """One frame's names (slot numbers start at 1; slot 0 is the parent frame).
 
-    __slots__ = ("is_with", "names", "parent")
+    ``known`` holds the names whose slot is sure to hold a given value (a ``let`` binding of a
+    builtin function, ``inherit (builtins) map``), so calls through them can be compiled as
+    direct calls of the builtin.
+    """
+
+    __slots__ = ("is_with", "known", "names", "parent")
 
     def __init__(self, parent: Scope | None, names: dict[str, int], is_with: bool = False) -> None:
         self.parent = parent
         self.names = names
         self.is_with = is_with
+        self.known: dict[str, Any] = {}
+
+
+#: :attr:`Local.known` of a slot whose value is not known at compile time
+UNKNOWN: Any = object()
 
 
 @dataclass(frozen=True)
 class Local:
-    """A slot ``index`` in the frame ``depth`` levels up."""
+    """A slot ``index`` in the frame ``depth`` levels up (holding ``known``, if not UNKNOWN)."""
 
     depth: int
     index: int
+    known: Any = UNKNOWN
 
 
 @dataclass(frozen=True)
@@ -60,7 +71,7 @@ def resolve(scope: Scope | None, name: str, globals_: dict[str, Any]) -> Resolut
         else:
             idx = s.names.get(name)
             if idx is not None:
-                return Local(depth, idx)
+                return Local(depth, idx, s.known.get(name, UNKNOWN))
         s = s.parent
         depth += 1
     if name in globals_:

@@ -12,7 +12,7 @@ expression it came from (filled in by the innermost compiled node that knows one
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 from tvix_eval.errors import NixError, render_position
 from tvix_eval.syntax.ast import Span
@@ -31,13 +31,51 @@ class EvalError(NixError):
         self, message: str, pos: Any = None, hint: str | None = None, *, positioned: bool = True
     ) -> None:
         NixError.__init__(self, message, None)
-        self.pos: Any = pos
+        self._pos: Any = pos
+        #: ``(frame text, position)`` until the call site is known (:meth:`while_calling`)
+        self._call_frame: tuple[str, Any] | None = None
         self.hint = hint
         #: ``(pos, text, always)``; ``always`` frames are recorded by C++ Nix even without
         #: ``--show-trace`` (and make it print the ``(use '--show-trace' …)`` hint)
         self.trace: list[tuple[Any, str, bool]] = []
         if not positioned or (not type(self).positioned and pos is None):
             self.positioned = False
+
+    @property
+    def pos(self) -> Any:
+        """The syntax node (or span) the error is reported at, once known."""
+        return self._pos
+
+    @pos.setter
+    def pos(self, pos: Any) -> None:
+        pending = self._call_frame
+        if pending is not None and pos is not None:
+            # the first position attached is the call site of the builtin (``while_calling``)
+            self._call_frame = None
+            text, arg_pos = pending
+            self._pos = pos if arg_pos is None else arg_pos
+            self.add_trace(pos, text, True)
+            return
+        self._pos = pos
+
+    def while_calling(self, text: str, arg_pos: Any = None) -> Self:
+        """Add C++ Nix's ``… text`` frame at the call site of the builtin raising this error,
+        once the call site attaches its position; the error itself is then reported at
+        ``arg_pos``, or (without one) where it would have been reported anyway. An error that
+        already has its position gets the frame without one (the call site is not known here)."""
+        if self._pos is None:
+            self._call_frame = (text, arg_pos)
+        else:
+            self.add_trace(None, text, True)
+        return self
+
+    def invoking(self, name: str, arg_pos: Any) -> Self:
+        """Report the error as C++ Nix does for a bad argument set of a builtin: at ``arg_pos``
+        (where the set was written) with a ``… while invoking 'name'`` frame at the call site.
+        Without ``arg_pos`` (a set not written as a literal) it is reported at the call site."""
+        if arg_pos is not None:
+            self.while_calling(f"while invoking '{name}'", arg_pos)
+        return self
 
     def at(self, pos: Any) -> EvalError:
         """Attach ``pos`` unless the error already has a position; returns ``self``."""
@@ -65,6 +103,13 @@ class EvalError(NixError):
 
     def render(self, show_trace: bool = False) -> str:
         """The error as C++ Nix prints it (without a trailing newline)."""
+        pending = self._call_frame
+        if pending is not None:
+            # the builtin was called where no position is known (from another builtin)
+            self._call_frame = None
+            text, arg_pos = pending
+            self._pos = arg_pos
+            self.add_trace(None, text, True)
         text = f"error: {self.message}"
         span = self.position()
         if span is not None:

@@ -8,6 +8,8 @@ evaluator thread provides.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from tvix_eval.runtime import context as _context
 from tvix_eval.runtime.errors import EvalError, TypeMismatch
 from tvix_eval.runtime.values import (
@@ -99,36 +101,69 @@ def lazy_call(f: Value, arg: Value) -> Thunk:
     return Thunk(_apply_pair, (f, arg))
 
 
+def lazy_calls(f: Value, args: Iterable[Value]) -> list[Value]:
+    """Thunks for ``f x``, one per ``x`` in ``args`` (``map``, ``genList``).
+
+    For a plain lambda ``x: e`` each thunk runs ``e`` in a new frame directly, as calling the
+    lambda would, without going through :func:`call_value`.
+    """
+    if type(f) is Lambda:
+        body = f.body
+        if body is not None:
+            env = f.env
+            return [Thunk(body, [env, x]) for x in args]
+    return [Thunk(_apply_pair, (f, x)) for x in args]
+
+
 # --------------------------------------------------------------------------- forcing
 
 
 def force_deep(v: Value, seen: set[int] | None = None) -> Value:
-    """Force a value and everything inside it (``--strict``, ``deepSeq``); returns it forced."""
+    """Force a value and everything inside it (``--strict``, ``deepSeq``); returns it forced.
+
+    ``seen`` holds the ids of the lists and sets already walked (each is walked once)."""
     if type(v) is Thunk:
         v = v.force()
     t = type(v)
     if t is NixAttrs:
-        if seen is None:
-            seen = set()
-        if id(v) in seen:
-            return v
-        seen.add(id(v))
-        for name, item in v.sorted_items():
-            try:
-                force_deep(item, seen)
-            except EvalError as e:
-                pos = v.pos.get(name) if v.pos is not None else None
-                e.add_trace(pos, f"while evaluating the attribute '{name}'", True)
-                raise
+        _force_attrs(v, set() if seen is None else seen)
     elif t is list:
-        if seen is None:
-            seen = set()
-        if id(v) in seen:
-            return v
-        seen.add(id(v))
-        for item in v:
-            force_deep(item, seen)
+        _force_list(v, set() if seen is None else seen)
     return v
+
+
+def _force_attrs(v: NixAttrs, seen: set[int]) -> None:
+    if id(v) in seen:
+        return
+    seen.add(id(v))
+    d = v.d
+    for name in v.sorted_keys():
+        item = d[name]
+        try:
+            if type(item) is Thunk:
+                item = item.force()
+            t = type(item)
+            if t is NixAttrs:
+                _force_attrs(item, seen)
+            elif t is list:
+                _force_list(item, seen)
+        except EvalError as e:
+            pos = v.pos.get(name) if v.pos is not None else None
+            e.add_trace(pos, f"while evaluating the attribute '{name}'", True)
+            raise
+
+
+def _force_list(v: list[Value], seen: set[int]) -> None:
+    if id(v) in seen:
+        return
+    seen.add(id(v))
+    for slot in v:
+        item = slot.force() if type(slot) is Thunk else slot
+        t = type(item)
+        if t is NixAttrs:
+            _force_attrs(item, seen)
+        elif t is list:
+            _force_list(item, seen)
 
 
 # --------------------------------------------------------------------------- typed forcing
@@ -193,11 +228,17 @@ def expect_attrs(v: Value) -> NixAttrs:
 
 
 def expect_function(v: Value) -> Value:
-    """Force ``v`` and check it is a function (lambda or builtin)."""
+    """Force ``v`` and check it can be called: a lambda, a builtin or a set with ``__functor``
+    (C++ Nix's ``forceFunction``)."""
     if type(v) is Thunk:
         v = v.force()
     t = type(v)
-    if t is not Lambda and t is not PrimOp and t is not PrimOpApp:
+    if (
+        t is not Lambda
+        and t is not PrimOp
+        and t is not PrimOpApp
+        and (t is not NixAttrs or "__functor" not in v.d)
+    ):
         raise TypeMismatch(f"value is {show_type(v)} while a function was expected")
     return v
 

@@ -141,8 +141,9 @@ def print_json(v: Value) -> str:
     return "".join(out)
 
 
-def print_xml(v: Value) -> str:
-    """``nix-instantiate --eval --xml --no-location``: the value as Nix's XML document."""
+def print_xml(v: Value, *, location: bool = False, strict: bool = True) -> str:
+    """``nix-instantiate --eval --xml``: the value as Nix's XML document; ``location`` adds
+    positions (Nix's default, turned off by ``--no-location``), ``strict`` is ``--strict``."""
     from tvix_eval.builtins.xml import to_xml
 
-    return to_xml(v)[0]
+    return to_xml(v, location=location, strict=strict)[0]

@@ -122,6 +122,32 @@ class NixAttrs:
 EMPTY_ATTRS: Final = NixAttrs({})
 
 
+class AttrPositions(dict[str, Any]):
+    """The ``pos`` mapping of the sets one literal builds, with ``node``: the span of the
+    literal's ``{``, where C++ Nix reports errors about the whole set (``getAttr``,
+    ``listToAttrs``, ``genericClosure``)."""
+
+    __slots__ = ("node",)
+
+    def __init__(self, positions: dict[str, Any], node: Any) -> None:
+        super().__init__(positions)
+        self.node = node
+
+
+def position_file(source: Any) -> str:
+    """The ``file`` C++ Nix 2.8 reports for a position (``unsafeGetAttrPos``, ``__curPos``,
+    XML locations): the path of a file, or the source text itself for code given as a string
+    (``-E``, stdin), whose display name is ``«…»``."""
+    name: str = source.name
+    return str(source.text) if name.startswith("«") else name
+
+
+def set_position(attrs: NixAttrs) -> Any:
+    """Where the literal that built ``attrs`` starts (its ``{``); ``None`` for other sets."""
+    pos = attrs.pos
+    return pos.node if type(pos) is AttrPositions else None
+
+
 class Formals:
     """The pattern of a lambda ``{ a, b ? d, ... }``: names with whether they have a default,
     and (optionally) the syntax node of each."""
