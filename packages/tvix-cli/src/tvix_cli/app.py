@@ -8,7 +8,7 @@ exit with status 2, evaluation errors with 1.
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -136,6 +136,22 @@ def _pairs(values: list[str] | None) -> list[tuple[str, str]]:
     return out
 
 
+def _command_line(command: str, params: dict[str, Any]) -> CommandLine:
+    """The :class:`CommandLine` of ``command`` from the options typer parsed: the command
+    function's parameters, named as the fields (``json_`` stands for ``json``)."""
+    options = dict(params)
+    return CommandLine(
+        command,
+        inputs=list(options.pop("inputs") or []),
+        attr=list(options.pop("attr") or []),
+        arg=_pairs(options.pop("arg")),
+        argstr=_pairs(options.pop("argstr")),
+        include=list(options.pop("include") or []),
+        json=options.pop("json_"),
+        **options,
+    )
+
+
 def _run(cl: CommandLine) -> None:
     from tvix_cli.runner import run_request
 
@@ -168,29 +184,7 @@ def eval_command(  # noqa: PLR0917 - one parameter per option
     trace_runtime: TraceRuntimeOpt = False,
 ) -> None:
     """Evaluate FILE (or -E EXPR) and print the result, like 'nix-instantiate --eval'."""
-    _run(
-        CommandLine(
-            "eval",
-            inputs=list(inputs or []),
-            expr=expr,
-            attr=list(attr or []),
-            arg=_pairs(arg),
-            argstr=_pairs(argstr),
-            include=list(include or []),
-            strict=strict,
-            json=json_,
-            xml=xml,
-            raw=raw,
-            no_location=no_location,
-            show_trace=show_trace,
-            pure=pure,
-            store=store,
-            display_ast=display_ast,
-            compile_only=compile_only,
-            no_warnings=no_warnings,
-            trace_runtime=trace_runtime,
-        )
-    )
+    _run(_command_line("eval", locals()))
 
 
 @app.command("instantiate")
@@ -231,30 +225,7 @@ def instantiate_command(  # noqa: PLR0917 - one parameter per option
 ) -> None:
     """Instantiate derivations (print their .drv paths), or evaluate with --eval."""
     del indirect
-    _run(
-        CommandLine(
-            "instantiate",
-            inputs=list(inputs or []),
-            expr=expr,
-            attr=list(attr or []),
-            arg=_pairs(arg),
-            argstr=_pairs(argstr),
-            include=list(include or []),
-            strict=strict,
-            json=json_,
-            xml=xml,
-            no_location=no_location,
-            show_trace=show_trace,
-            store=store,
-            display_ast=display_ast,
-            no_warnings=no_warnings,
-            eval_=eval_,
-            parse=parse,
-            read_write=read_write,
-            readonly=readonly,
-            add_root=add_root,
-        )
-    )
+    _run(_command_line("instantiate", locals()))
 
 
 @app.command("repl")

@@ -9,7 +9,8 @@ read-only mode (``--eval``) ``.drv`` files only get their paths computed, as in 
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tvix_eval.io import EvalIOError, FilesystemIO, FileType
 
@@ -18,6 +19,8 @@ from tvix_cli.store import LazyStore, Store, StoreError
 
 if TYPE_CHECKING:
     from tvix_cli.writer import DrvWriter
+
+T = TypeVar("T")
 
 
 class StoreIO(FilesystemIO):
@@ -54,17 +57,22 @@ class StoreIO(FilesystemIO):
     def _in_store(self, path: str) -> bool:
         return path.startswith(self.store_dir + "/")
 
+    def _ask_store(self, path: str, question: Callable[[Store], T | None]) -> T | None:
+        """The store's answer about ``path``: None when ``path`` is outside the store directory
+        or the store does not have it (then the file system answers). Store errors become IO
+        errors."""
+        if not self._in_store(path):
+            return None
+        try:
+            return question(self.store)
+        except StoreError as e:
+            raise EvalIOError(str(e)) from None
+
     # ------------------------------------------------------------------ reading
 
     def path_exists(self, path: str) -> bool:
-        if self._in_store(path):
-            try:
-                known = self.store.path_exists(path)
-            except StoreError as e:
-                raise EvalIOError(str(e)) from None
-            if known is not None:
-                return known
-        return super().path_exists(path)
+        known = self._ask_store(path, lambda store: store.path_exists(path))
+        return known if known is not None else super().path_exists(path)
 
     def read_file(self, path: str) -> bytes:
         if self.tracer is not None:
@@ -73,34 +81,16 @@ class StoreIO(FilesystemIO):
             data = self.pending_reader(path)
             if data is not None:
                 return bytes(data)
-        if self._in_store(path):
-            try:
-                data = self.store.read_file(path)
-            except StoreError as e:
-                raise EvalIOError(str(e)) from None
-            if data is not None:
-                return data
-        return super().read_file(path)
+        stored = self._ask_store(path, lambda store: store.read_file(path))
+        return stored if stored is not None else super().read_file(path)
 
     def read_dir(self, path: str) -> list[tuple[str, FileType]]:
-        if self._in_store(path):
-            try:
-                entries = self.store.read_dir(path)
-            except StoreError as e:
-                raise EvalIOError(str(e)) from None
-            if entries is not None:
-                return entries
-        return super().read_dir(path)
+        entries = self._ask_store(path, lambda store: store.read_dir(path))
+        return entries if entries is not None else super().read_dir(path)
 
     def is_dir(self, path: str) -> bool:
-        if self._in_store(path):
-            try:
-                known = self.store.is_dir(path)
-            except StoreError as e:
-                raise EvalIOError(str(e)) from None
-            if known is not None:
-                return known
-        return super().is_dir(path)
+        known = self._ask_store(path, lambda store: store.is_dir(path))
+        return known if known is not None else super().is_dir(path)
 
     def realpath(self, path: str) -> str:
         if self._in_store(path):
