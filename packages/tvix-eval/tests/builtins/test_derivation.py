@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from tvix_eval.api import Evaluator
+from tvix_eval.api import Evaluator, evaluate
 from tvix_eval.errors import NixError
 from tvix_eval.io import EvalIOError, FilesystemIO
 from tvix_eval.known_paths import KnownPaths, known_paths, set_known_paths
@@ -290,3 +290,8 @@ def test_derivation_wrapper_file_is_nix_s() -> None:
     text = read_corepkg("derivation.nix").decode()
     assert "strict = derivationStrict drvAttrs;" in text
     assert read_corepkg("fetchurl.nix").startswith(b"\n{ system")
+
+
+def test_bundled_corepkgs_import_under_pure_io() -> None:
+    # C++ Nix imports its embedded <nix/fetchurl.nix> even with pure-eval; no file access needed.
+    assert evaluate("builtins.isFunction (import <nix/fetchurl.nix>)") is True

@@ -120,11 +120,6 @@ def test_drv_files_are_byte_identical(corpus: Path, tmp_path: Path) -> None:
         assert (root / path.lstrip("/")).read_bytes() == data, path
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="toFile does not yet tell the evaluation's KnownPaths the references of the file "
-    "it writes, so the closure of a .drv through a toFile path misses them",
-)
 def test_closure_through_to_file_references(corpus: Path, tmp_path: Path) -> None:
     expr = (
         f'let c = import {corpus}; in (derivation {{ name = "w"; builder = "b"; '

@@ -16,6 +16,7 @@ from tvix_eval.builtins._util import coerce_path, from_bytes, read_file, realise
 from tvix_eval.builtins.registry import builtin, constant
 from tvix_eval.builtins.strings import base_name_of, no_context
 from tvix_eval.io import EvalIO, EvalIOError
+from tvix_eval.known_paths import known_paths
 from tvix_eval.runtime import context as _context
 from tvix_eval.runtime.errors import EvalError, ThrownError, TypeMismatch
 from tvix_eval.runtime.ops import (
@@ -233,6 +234,8 @@ def _to_file(name: Value, contents: Value) -> NixString:
         result = _io().add_text_to_store(file_name, to_bytes(text), refs)
     except EvalIOError as e:
         raise _io_error(e) from None
+    # A derivation's closure (`=drv` contexts) reaches through the files it refers to.
+    known_paths(_context.current()).add_references(result, refs)
     return _store_string(result)
 
 
