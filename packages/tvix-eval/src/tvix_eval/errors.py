@@ -77,8 +77,13 @@ def render_position(span: Span) -> str:
     line, col = source.position(span.start)
     out = [f"       at {source.name}:{line}:{col}:"]
     # C++ Nix counts lines on CR, LF and CRLF but prints code lines split on
-    # LF only, so it shows none for a position past the last LF-line.
+    # LF only, so it shows none for a position past the last LF-line. From a
+    # file it reads only lines that end in LF (an unterminated last line is
+    # dropped); from a string (`-E`) it reads with getline, which also yields
+    # the unterminated last line, or an empty one after a final LF.
     lines = source.text.split("\n")
+    if not source.name.startswith("«"):
+        lines.pop()
     if line > len(lines):
         return out[0]
     out.append("")

@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from tvix_eval.api import Evaluator
 from tvix_eval.errors import NixError
+from tvix_eval.io import FilesystemIO
 from tvix_eval.runtime.errors import CatchableError, EvalError, InfiniteRecursion, ThrownError
 
 from .conftest import requires_nix, run_nix
@@ -193,3 +196,49 @@ def test_did_you_mean_several(evaluator: Evaluator) -> None:
     with pytest.raises(EvalError) as info:
         evaluator.evaluate("({ x, z }: x) { x = 1; y = 2; z = 3; }")
     assert info.value.hint == "Did you mean one of x or z?"
+
+
+# Source text ending at the error line in the ways that change which code lines Nix shows: from
+# a file it prints only LF-terminated lines, from `-E` every line getline yields.
+LAST_LINE_SOURCES = [
+    "let\n  f = {a}: a;\nin\nf {}\n",
+    "let\n  f = {a}: a;\nin\nf {}\n\n",
+    "let\n  f = {a}: a;\nin\nf {}",
+]
+
+
+@requires_nix
+@pytest.mark.nix
+@pytest.mark.parametrize("text", LAST_LINE_SOURCES)
+def test_code_lines_at_end_of_input_match_nix(text: str, tmp_path: Path) -> None:
+    import subprocess
+
+    file = tmp_path / "last.nix"
+    file.write_text(text)
+    ev = Evaluator(io=FilesystemIO())
+    for args, ours in (
+        ([str(file)], lambda: ev.evaluate_file(str(file))),
+        (["-E", text], lambda: ev.evaluate(text)),
+    ):
+        nix = subprocess.run(
+            ["nix-instantiate", "--eval", *args], capture_output=True, text=True, check=False
+        )
+        with pytest.raises(NixError) as excinfo:
+            ours()
+        assert excinfo.value.render() == nix.stderr.rstrip("\n")
+
+
+# Calls and selections are reported at their first token, an opening parenthesis included.
+PAREN_POSITIONS = ["(1) 2", "((1)) 2", "(1).a", "(x: x.a) 1", "let f = {a}: a; in (f) {}"]
+
+
+@requires_nix
+@pytest.mark.nix
+@pytest.mark.parametrize("src", PAREN_POSITIONS)
+def test_parenthesised_call_positions_match_nix(evaluator: Evaluator, src: str) -> None:
+    import subprocess
+
+    nix = subprocess.run(
+        ["nix-instantiate", "--eval", "-E", src], capture_output=True, text=True, check=False
+    )
+    assert _render(evaluator, src) == nix.stderr.rstrip("\n")

@@ -140,12 +140,19 @@ def test_render_first_line_tabs_and_empty_lines() -> None:
         "            2| 1 +\n"
         "             |   ^"
     )
-    src = Source("f", "{\n\ta = ;\n}")
+    # From a file, Nix shows only lines that end in a newline (checked with nix-instantiate).
+    src = Source("f", "{\n\ta = ;\n}\n")
     err = NixParseError("syntax error, unexpected ';'", Span(src, 7, 7))
     assert err.render().splitlines()[-3:] == [
         "            2|        a = ;",
         "             |      ^",
         "            3| }",
+    ]
+    src = Source("f", "{\n\ta = ;\n}")
+    err = NixParseError("syntax error, unexpected ';'", Span(src, 7, 7))
+    assert err.render().splitlines()[-2:] == [
+        "            2|        a = ;",
+        "             |      ^",
     ]
 
 

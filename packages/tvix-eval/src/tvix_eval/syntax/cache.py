@@ -42,7 +42,7 @@ from tvix_eval.syntax.parser import parse_source
 __all__ = ["PARSER_VERSION", "cache_dir", "decode", "encode", "parse_cached"]
 
 #: Bump whenever the tree shape or the parser's results change.
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 
 _MAGIC = b"TVXP2\n"
 _DUMP_STACK_BYTES = 1 << 30

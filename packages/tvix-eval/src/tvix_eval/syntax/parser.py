@@ -299,6 +299,9 @@ class _Parser:
                     raise self.error()
 
     def expr_app(self) -> A.Expr:
+        # Calls and selections start at their first token, an opening parenthesis included
+        # (parentheses are not nodes), because that is where Nix reports them.
+        start = self.s[self.i]
         fn = self.expr_select()
         k = self.k
         simple = _SIMPLE_START
@@ -307,10 +310,11 @@ class _Parser:
         src = self.src
         while k[self.i] in simple:
             arg = self.expr_select()
-            fn = A.Apply(src, fn.start, arg.end, fn, arg)
+            fn = A.Apply(src, start, arg.end, fn, arg)
         return fn
 
     def expr_select(self) -> A.Expr:
+        start = self.s[self.i]
         e = self.expr_simple()
         k = self.k
         kind = k[self.i]
@@ -322,13 +326,13 @@ class _Parser:
                 self.i += 1
                 default = self.expr_select()
                 end = default.end
-            return A.Select(self.src, e.start, end, e, path, default)
+            return A.Select(self.src, start, end, e, path, default)
         if kind == "OR_KW":
             i = self.i
             self.i = i + 1
             src = self.src
             ident = A.Ident(src, self.s[i], self.e[i], "or")
-            return A.Apply(src, e.start, self.e[i], e, ident)
+            return A.Apply(src, start, self.e[i], e, ident)
         return e
 
     # --- simple expressions --------------------------------------------------------

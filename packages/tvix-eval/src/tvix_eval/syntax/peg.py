@@ -191,7 +191,8 @@ def _make_visitor() -> Any:
             fn = ch[0]
             args = ch[1] if isinstance(ch[1], list) else []
             for arg in args:
-                fn = A.Apply(self.src, fn.start, arg.end, fn, arg)
+                # From the first token, an opening parenthesis included, as Nix reports calls.
+                fn = A.Apply(self.src, node.start, arg.end, fn, arg)
             return fn
 
         def visit_select(self, node: PNode, ch: list[Any]) -> Any:
