@@ -8,6 +8,7 @@ disk cache is redirected (XDG_CACHE_HOME) so no test sees another's answers.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import shutil
@@ -16,7 +17,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
+from nix_compat.narinfo import parse_narinfo
 from nix_compat.signing import SecretKey
 from nix_compat.store_path import StorePath
 from tvix_castore.registry import blob_service_from_url, directory_service_from_url
@@ -292,3 +295,52 @@ def test_file_cache_through_nix_file_backend(closure: Closure, tmp_path: Path) -
             theirs = path_info(env, closure.root, path)
             assert size == theirs["narSize"]
             assert f"sha256-{base64.b64encode(sha).decode()}" == theirs["narHash"]
+
+
+@pytest.mark.parametrize("compression", [Compression.XZ, Compression.ZSTD, Compression.BZIP2])
+def test_copy_from_with_exact_file_size_and_hash(
+    closure: Closure,
+    key_files: tuple[Path, str],
+    server_factory: object,
+    tmp_path: Path,
+    compression: Compression,
+) -> None:
+    """Once a compressed NAR has been sent, narinfos announce its FileSize and FileHash;
+    Nix reads them as the download size and hash, and copies from the cache as before."""
+    secret, public = key_files
+    cache = server_factory(  # type: ignore[operator]
+        sign_key=SecretKey.parse(secret.read_text()), compression=compression
+    )
+    env = fresh_env(closure, tmp_path, "uploader")
+    copy(env, f"--store={closure.root}", "--to", cache.url, closure.out, closure.tree)
+    files: dict[str, tuple[int, str]] = {}
+    for path in (closure.out, closure.tree, *_references(closure, closure.out)):
+        hash_part = StorePath.from_absolute_path(path).hash_part
+        narinfo = parse_narinfo(httpx.get(f"{cache.url}/{hash_part}.narinfo").content)
+        assert narinfo.file_size is None
+        nar = httpx.get(f"{cache.url}/{narinfo.url}")
+        assert nar.status_code == 200
+        assert int(nar.headers["content-length"]) == len(nar.content)
+        sha = base64.b64encode(hashlib.sha256(nar.content).digest()).decode()
+        files[path] = (len(nar.content), f"sha256-{sha}")
+    env = fresh_env(closure, tmp_path, "client")
+    out = nix(env, "path-info", f"--store={cache.url}", "--json", *files).stdout
+    for info in json.loads(out):
+        assert (info["downloadSize"], info["downloadHash"]) == files[info["path"]]
+    target = tmp_path / "target"
+    copy(
+        env,
+        f"--store={target}",
+        "--from",
+        cache.url,
+        "--option",
+        "trusted-public-keys",
+        public,
+        closure.out,
+        closure.tree,
+    )
+    for path in files:
+        nix(env, "nix-store", f"--store={target}", "--verify-path", path)
+    assert (target / closure.tree[1:] / "sub" / "data").read_bytes() == (
+        closure.root / closure.tree[1:] / "sub" / "data"
+    ).read_bytes()

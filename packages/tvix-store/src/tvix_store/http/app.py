@@ -29,10 +29,19 @@ from tvix_castore.directoryservice.base import DirectoryService
 from tvix_castore.errors import CastoreError, InvalidRequestError, NotFoundError
 
 from tvix_store.http.body import BodyReader, UploadError
+from tvix_store.http.compressed_files import CompressedFile, CompressedFiles
 from tvix_store.http.compression import Compression
 from tvix_store.http.config import CacheConfig
 from tvix_store.http.names import BadNameError, NarName, parse_nar_name, parse_narinfo_name
-from tvix_store.http.nar_stream import RangeNotSatisfiableError, nar_chunks, parse_range
+from tvix_store.http.nar_stream import (
+    CompressedStreamMismatchError,
+    RangeNotSatisfiableError,
+    checked_chunks,
+    compressed_chunks,
+    measure_compressed,
+    parse_range,
+    sliced,
+)
 from tvix_store.http.narinfo_render import MissingNarInfoError, narinfo_for
 from tvix_store.http.pending import PendingUploads
 from tvix_store.http.upload_index import UploadIndex
@@ -62,12 +71,9 @@ def _error(status: int, message: str, close: bool = False) -> Response:
     )
 
 
-def _head_of(response: Response, keep_length: bool = True) -> Response:
-    """The same response without a body, for HEAD (its Content-Length kept or dropped)."""
-    head = Response(b"", response.status_code, headers=dict(response.headers))
-    if not keep_length and "content-length" in head.headers:
-        del head.headers["content-length"]
-    return head
+def _head_of(response: Response) -> Response:
+    """The same response without a body, for HEAD (with the Content-Length of the GET)."""
+    return Response(b"", response.status_code, headers=dict(response.headers))
 
 
 def _check_content_type(request: Request, allowed: frozenset[str]) -> None:
@@ -87,13 +93,23 @@ def _check_declared_length(request: Request, limit: int) -> None:
         raise UploadError(413, f"upload of {declared} bytes exceeds the limit of {limit} bytes")
 
 
+@dataclass(frozen=True)
+class _FoundNar:
+    """The stored tree a NAR request names, and the size and sha256 of its NAR."""
+
+    root: ChildNode
+    nar_size: int
+    nar_sha256: bytes
+
+
 @dataclass
 class _Cache:
     """The state the handlers share.
 
     NARs are found by the names this cache serves (which carry the store path
     digest), by the names of uploads awaiting their narinfo, and by the names
-    registered uploads were made under (which clients remember).
+    registered uploads were made under (which clients remember). The sizes
+    and hashes of compressed NARs are remembered once learnt (``compressed``).
     """
 
     blobs: BlobService
@@ -102,6 +118,7 @@ class _Cache:
     config: CacheConfig
     pending: PendingUploads
     uploaded: UploadIndex
+    compressed: CompressedFiles
     _upload_limiter: anyio.CapacityLimiter | None = None
 
     @property
@@ -145,7 +162,11 @@ class _Cache:
         info = await anyio.to_thread.run_sync(self.lookup, digest)
         if info is None:
             return _error(404, f"{request.path_params['name']} not found")
-        text = narinfo_for(info, self.config.compression, self.config.sign_key).render()
+        compression = self.config.compression
+        file = None
+        if compression is not Compression.NONE:
+            file = self.compressed.peek(bytes(info.narinfo.nar_sha256), compression)
+        text = narinfo_for(info, compression, self.config.sign_key, file).render()
         response = Response(text, headers={"content-type": NARINFO_TYPE})
         return _head_of(response) if request.method == "HEAD" else response
 
@@ -171,12 +192,12 @@ class _Cache:
         if self.config.read_only:
             raise UploadError(403, "this binary cache is read-only")
 
-    def _find_nar(self, name: NarName, file_name: str) -> tuple[ChildNode, int] | None:
-        """The root and NAR size of the NAR a name stands for; runs on a worker thread."""
+    def _find_nar(self, name: NarName, file_name: str) -> _FoundNar | None:
+        """The root, NAR size and NAR sha256 of the NAR a name stands for (on a worker thread)."""
         if name.out_digest is None:
             upload = self.pending.get(file_name)
             if upload is not None:
-                return upload.root, upload.nar_size
+                return _FoundNar(upload.root, upload.nar_size, upload.nar_sha256)
             digest = self.uploaded.get(file_name)
             info = None if digest is None else self.lookup(digest)
         else:
@@ -185,7 +206,18 @@ class _Cache:
                 info = None
         if info is None:
             return None
-        return path_info_root_node(info), int(info.narinfo.nar_size)
+        return _FoundNar(
+            path_info_root_node(info), int(info.narinfo.nar_size), bytes(info.narinfo.nar_sha256)
+        )
+
+    def compressed_file(self, found: _FoundNar, compression: Compression) -> CompressedFile:
+        """The size and sha256 of a NAR compressed this way: remembered, or learnt by
+        compressing it once (on a worker thread)."""
+        return self.compressed.get(
+            found.nar_sha256,
+            compression,
+            lambda: measure_compressed(found.root, self.blobs, self.directories, compression),
+        )
 
     async def nar(self, request: Request) -> Response:
         file_name = "nar/" + request.path_params["name"]
@@ -195,30 +227,39 @@ class _Cache:
         found = await anyio.to_thread.run_sync(self._find_nar, name, file_name)
         if found is None:
             return _error(404, f"{file_name} not found")
-        root, nar_size = found
-        headers = {"content-type": NAR_TYPE}
+        compression = name.compression
+        expected: CompressedFile | None = None
+        if compression is Compression.NONE:
+            size = found.nar_size
+        else:
+            expected = await anyio.to_thread.run_sync(self.compressed_file, found, compression)
+            size = expected.size
+        headers = {"content-type": NAR_TYPE, "accept-ranges": "bytes"}
+        try:
+            byte_range = parse_range(request.headers.get("range"), size)
+        except RangeNotSatisfiableError:
+            return Response(b"", 416, headers={"content-range": f"bytes */{size}", **headers})
         status = 200
-        byte_range = None
-        if name.compression is Compression.NONE:
-            headers["accept-ranges"] = "bytes"
-            try:
-                byte_range = parse_range(request.headers.get("range"), nar_size)
-            except RangeNotSatisfiableError:
-                return Response(
-                    b"", 416, headers={"content-range": f"bytes */{nar_size}", **headers}
-                )
-            if byte_range is not None:
-                status = 206
-                headers["content-range"] = byte_range.content_range()
-                headers["content-length"] = str(byte_range.length)
-            else:
-                headers["content-length"] = str(nar_size)
+        if byte_range is not None:
+            status = 206
+            headers["content-range"] = byte_range.content_range()
+            headers["content-length"] = str(byte_range.length)
+        else:
+            headers["content-length"] = str(size)
         if request.method == "HEAD":
-            return _head_of(Response(b"", status, headers=headers), "content-length" in headers)
-        chunks = nar_chunks(root, self.blobs, self.directories, name.compression, byte_range)
+            return _head_of(Response(b"", status, headers=headers))
+        chunks = compressed_chunks(found.root, self.blobs, self.directories, compression)
+        if expected is not None:
+
+            def mismatch(message: str) -> None:
+                log.error("%s: %s; forgetting its size", file_name, message)
+                self.compressed.forget(found.nar_sha256, compression)
+
+            chunks = checked_chunks(chunks, expected, mismatch)
+        body = sliced(chunks, byte_range)
         # Render the first chunk before answering, so a broken tree is a clean 500.
-        first = await anyio.to_thread.run_sync(next, chunks, b"")
-        return StreamingResponse(_prepend(first, chunks), status, headers=headers)
+        first = await anyio.to_thread.run_sync(next, body, b"")
+        return StreamingResponse(_prepend(first, body), status, headers=headers)
 
     async def _put_nar(self, request: Request, name: NarName, file_name: str) -> Response:
         self._check_writable()
@@ -273,6 +314,8 @@ def _guarded(handler: Handler) -> Handler:
             return _error(404, str(e))
         except CastoreError as e:
             log.error("%s %s: %s", request.method, request.url.path, e)
+            return _error(500, str(e))
+        except CompressedStreamMismatchError as e:
             return _error(500, str(e))
 
     return run
@@ -349,6 +392,7 @@ def create_app(
         cfg,
         PendingUploads(cfg.max_pending_uploads, cfg.pending_upload_ttl),
         UploadIndex(cfg.upload_index),
+        CompressedFiles(cfg.compressed_size_entries),
     )
 
     @contextlib.asynccontextmanager

@@ -24,8 +24,10 @@ class CacheConfig:
     in all, is answered 408 and discarded. ``upload_index`` is the SQLite
     file remembering the names NARs were uploaded under (None: in memory).
     At most ``max_concurrent_uploads`` NARs are ingested at once (each holds
-    a worker thread); more wait their turn.
-    Uploads are held
+    a worker thread); more wait their turn. A compressed NAR is sent with
+    its exact ``Content-Length``, learnt by compressing it once before the
+    first answer; the sizes and hashes of ``compressed_size_entries`` NARs
+    (about 100 bytes each) are remembered, in memory. Uploads are held
     ``pending_upload_ttl`` seconds (at most ``max_pending_uploads`` of them)
     waiting for the narinfo that registers them.
     """
@@ -42,3 +44,4 @@ class CacheConfig:
     store_dir: str = "/nix/store"
     upload_index: str | None = None
     max_concurrent_uploads: int = 8
+    compressed_size_entries: int = 100_000

@@ -2,26 +2,45 @@
 
 Nothing is kept on disk: each request renders the NAR from castore (through
 :func:`tvix_store.nar.iter_nar`), coalesces the renderer's small writes into
-large chunks, cuts out a byte range if one was asked for and compresses.
+pieces of a fixed size, compresses them and cuts out a byte range (of the
+file as sent, i.e. of the compressed bytes) if one was asked for. A
+compressed file's size is learnt by a first pass that only counts the bytes
+(:func:`measure_compressed`); the compressors are deterministic, so the pass
+that is sent produces the same bytes, which :func:`checked_chunks` confirms.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 
 from tvix_castore.blobservice.base import BlobService
 from tvix_castore.directory import ChildNode
 from tvix_castore.directoryservice.base import DirectoryService
 
+from tvix_store.http.compressed_files import CompressedFile
 from tvix_store.http.compression import ChunkCompressor, Compression
 from tvix_store.nar import iter_nar
 
-__all__ = ["ByteRange", "RangeNotSatisfiableError", "nar_chunks", "parse_range"]
+__all__ = [
+    "ByteRange",
+    "CompressedStreamMismatchError",
+    "RangeNotSatisfiableError",
+    "checked_chunks",
+    "compressed_chunks",
+    "measure_compressed",
+    "nar_chunks",
+    "parse_range",
+    "sliced",
+]
 
 OUT_CHUNK = 256 << 10
 """Bytes gathered before a chunk is compressed and sent."""
+
+Chunks = Generator[bytes, None, None]
+"""A stream of byte chunks that can be closed early (which releases what renders it)."""
 
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 
@@ -74,41 +93,130 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
     return ByteRange(start, end, size)
 
 
-def nar_chunks(
+def _pieces(rendered: Iterator[bytes]) -> Iterator[bytes]:
+    """The rendered NAR in pieces of exactly OUT_CHUNK bytes (the last one shorter).
+
+    The compressors see the same sequence of inputs whatever the renderer's
+    write sizes, so compressing a NAR twice yields the same bytes.
+    """
+    buffer = bytearray()
+    for chunk in rendered:
+        buffer += chunk
+        while len(buffer) >= OUT_CHUNK:
+            yield bytes(buffer[:OUT_CHUNK])
+            del buffer[:OUT_CHUNK]
+    if buffer:
+        yield bytes(buffer)
+
+
+def compressed_chunks(
     root: ChildNode,
     blob_service: BlobService,
     directory_service: DirectoryService,
     compression: Compression,
-    byte_range: ByteRange | None = None,
-) -> Iterator[bytes]:
-    """The NAR of ``root`` (or the range of it), compressed, in chunks of about OUT_CHUNK bytes."""
+) -> Chunks:
+    """The NAR of ``root``, compressed, in non-empty chunks; the same bytes on every call."""
     compressor = ChunkCompressor(compression)
-    skip = byte_range.start if byte_range else 0
-    left = byte_range.length if byte_range else -1
-    buffer = bytearray()
-    chunks = iter_nar(root, blob_service, directory_service)
+    rendered = iter_nar(root, blob_service, directory_service)
     try:
-        for rendered in chunks:
-            piece = rendered
+        for piece in _pieces(rendered):
+            out = compressor.compress(piece)
+            if out:
+                yield out
+        out = compressor.flush()
+        if out:
+            yield out
+    finally:
+        rendered.close()
+
+
+def measure_compressed(
+    root: ChildNode,
+    blob_service: BlobService,
+    directory_service: DirectoryService,
+    compression: Compression,
+) -> CompressedFile:
+    """Compress the NAR of ``root`` only to learn the file's size and sha256 (nothing is kept)."""
+    size = 0
+    digest = hashlib.sha256()
+    chunks = compressed_chunks(root, blob_service, directory_service, compression)
+    try:
+        for chunk in chunks:
+            size += len(chunk)
+            digest.update(chunk)
+    finally:
+        chunks.close()
+    return CompressedFile(size, digest.digest())
+
+
+def checked_chunks(
+    chunks: Chunks, expected: CompressedFile, on_mismatch: Callable[[str], None]
+) -> Chunks:
+    """``chunks``, checked to add up to ``expected``; a difference ends the stream with an error.
+
+    The response announced ``expected.size`` bytes, so a stream producing
+    other bytes cannot be answered correctly: ``on_mismatch`` hears why and
+    the response is cut off (the client sees a failed transfer, not wrong data).
+    """
+    size = 0
+    digest = hashlib.sha256()
+    try:
+        message = None
+        for chunk in chunks:
+            size += len(chunk)
+            if size > expected.size:
+                message = f"compressed to more than the {expected.size} bytes announced"
+                break
+            digest.update(chunk)
+            yield chunk
+        else:
+            if size != expected.size:
+                message = f"compressed to {size} bytes, not the {expected.size} bytes announced"
+            elif digest.digest() != expected.sha256:
+                message = "compressed to other bytes than announced"
+        if message is not None:
+            on_mismatch(message)
+            raise CompressedStreamMismatchError(message)
+    finally:
+        chunks.close()
+
+
+class CompressedStreamMismatchError(RuntimeError):
+    """A compression pass produced other bytes than the measuring pass did."""
+
+
+def sliced(chunks: Chunks, byte_range: ByteRange | None) -> Chunks:
+    """The bytes of ``byte_range`` out of ``chunks`` (all of them without a range)."""
+    if byte_range is None:
+        yield from chunks
+        return
+    skip = byte_range.start
+    left = byte_range.length
+    try:
+        for chunk in chunks:
+            piece = chunk
             if skip:
                 if len(piece) <= skip:
                     skip -= len(piece)
                     continue
                 piece = piece[skip:]
                 skip = 0
-            if left >= 0:
-                piece = piece[:left]
-                left -= len(piece)
-            buffer += piece
-            if len(buffer) >= OUT_CHUNK:
-                out = compressor.compress(bytes(buffer))
-                buffer.clear()
-                if out:
-                    yield out
+            piece = piece[:left]
+            left -= len(piece)
+            if piece:
+                yield piece
             if left == 0:
                 break
-        out = compressor.compress(bytes(buffer)) + compressor.flush()
-        if out:
-            yield out
     finally:
         chunks.close()
+
+
+def nar_chunks(
+    root: ChildNode,
+    blob_service: BlobService,
+    directory_service: DirectoryService,
+    compression: Compression,
+    byte_range: ByteRange | None = None,
+) -> Chunks:
+    """The NAR of ``root``, compressed, in chunks (the range of the compressed file, if given)."""
+    return sliced(compressed_chunks(root, blob_service, directory_service, compression), byte_range)
