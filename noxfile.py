@@ -87,7 +87,7 @@ def conformance(session: nox.Session) -> None:
 @nox.session(python=PYTHONS[0])
 def bench(session: nox.Session) -> None:
     """Benchmarks side by side with C++ Nix; prints ratios (never a timed test)."""
-    install_local(session, "tvix-cli", extras="")
+    session.install(*(arg for package in PACKAGES for arg in ("-e", f"packages/{package}")))
     session.run("python", "tools/bench.py", *session.posargs)
 
 
