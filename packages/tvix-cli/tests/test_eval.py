@@ -238,3 +238,17 @@ def test_internal_errors_are_reported_not_raised(
     monkeypatch.setattr(runner, "render", broken)
     r = tvix("eval", "-E", "1")
     assert (r.code, r.err) == (1, "error: internal error: RuntimeError: bug\n")
+
+
+def test_compile_only_prints_warnings(tvix: Tvix) -> None:
+    r = tvix("eval", "--compile-only", "-E", "let a = 1; url = http://x.org; in url")
+    assert r.code == 0
+    assert r.out == ""
+    assert "warning: variable 'a' is declared, but never used [W003]" in r.err
+    assert "warning: URL literal syntax is deprecated" in r.err
+    assert "at «string»:1:5:" in r.err
+    quiet = tvix("eval", "--compile-only", "--no-warnings", "-E", "let a = 1; in 2")
+    assert (quiet.code, quiet.out, quiet.err) == (0, "", "")
+    # like C++ Nix, a plain evaluation prints none of them
+    plain = tvix("eval", "-E", "let a = 1; in 2")
+    assert (plain.out, plain.err) == ("2\n", "")

@@ -8,11 +8,14 @@ path for an unpacked tarball or a Git checkout).
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import shutil
 import subprocess
+import sys
 import tarfile
 import tempfile
+import time
 import urllib.error
 import urllib.request
 from typing import TYPE_CHECKING, Any
@@ -31,16 +34,17 @@ class Fetcher:
 
     def __init__(self, io: StoreIO) -> None:
         self._io = io
-        self._cache: dict[tuple[str, str], str] = {}
+        self._cache: dict[tuple[str, str], str | dict[str, Any]] = {}
 
-    def fetch(self, kind: str, args: dict[str, Any]) -> str:
-        """The store path for a fetch request (``kind``: fetchurl, fetchTarball, fetchGit)."""
+    def fetch(self, kind: str, args: dict[str, Any]) -> str | dict[str, Any]:
+        """The store path for a fetch request (``kind``: fetchurl, fetchTarball, fetchGit), or
+        for ``fetchGit`` a dict of the tree's attributes."""
         key = (kind, repr(sorted(args.items())))
         cached = self._cache.get(key)
         if cached is not None:
             return cached
         if kind == "fetchurl":
-            result = self._fetchurl(args)
+            result: str | dict[str, Any] = self._fetchurl(args)
         elif kind == "fetchTarball":
             result = self._fetch_tarball(args)
         elif kind == "fetchGit":
@@ -104,33 +108,123 @@ class Fetcher:
                     raise EvalIOError(f"hash mismatch in file downloaded from '{url}'")
             return path
 
-    def _fetch_git(self, args: dict[str, Any]) -> str:
+    def _fetch_git(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A Git checkout as Nix 2.8's ``fetchGit`` gives it: the tree at the revision (or, for
+        a local repository with uncommitted changes and no ``rev``/``ref``, its tracked files)
+        in the store, and ``rev``, ``revCount``, ``lastModified``… beside it."""
         url: str = args["url"]
         name = args.get("name") or "source"
-        ref = args.get("rev") or args.get("ref") or "HEAD"
+        local = _local_repo(url)
         with tempfile.TemporaryDirectory(prefix="tvix-fetch-") as tmp:
-            checkout = os.path.join(tmp, "checkout")
-            try:
-                subprocess.run(
-                    ["git", "clone", "--quiet", "--no-checkout", url, checkout],
-                    check=True,
-                    capture_output=True,
-                    timeout=TIMEOUT,
-                )
-                subprocess.run(
-                    ["git", "-C", checkout, "checkout", "--quiet", ref],
-                    check=True,
-                    capture_output=True,
-                    timeout=TIMEOUT,
-                )
-            except (OSError, subprocess.SubprocessError) as e:
-                detail = getattr(e, "stderr", b"") or b""
+            tree = os.path.join(tmp, "tree")
+            os.mkdir(tree)
+            if (
+                local is not None
+                and not args.get("rev")
+                and not args.get("ref")
+                and _git(url, "-C", local, "status", "--porcelain", "--untracked-files=no")
+            ):
+                sys.stderr.write(f"warning: Git tree '{local}' is dirty\n")
+                return self._git_dirty(url, local, tree, name, args)
+            repo = local
+            if repo is None:
+                repo = os.path.join(tmp, "clone")
+                _git(url, "clone", "--quiet", "--bare", url, repo)
+            rev = args.get("rev") or _resolve_ref(url, repo, args.get("ref"))
+            archive = subprocess.run(
+                ["git", "-C", repo, "archive", "--format=tar", rev],
+                capture_output=True,
+                timeout=TIMEOUT,
+                check=False,
+            )
+            if archive.returncode != 0:
                 raise EvalIOError(
                     f"unable to fetch Git repository '{url}': "
-                    f"{detail.decode(errors='replace').strip() or e}"
-                ) from None
-            shutil.rmtree(os.path.join(checkout, ".git"))
-            return self._io.add_path_to_store(checkout, name, True, None)
+                    f"{archive.stderr.decode(errors='replace').strip()}"
+                )
+            with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+                tar.extractall(tree, filter="tar")
+            rev_count = int(_git(url, "-C", repo, "rev-list", "--count", rev))
+            last_modified = int(_git(url, "-C", repo, "log", "-1", "--format=%ct", rev))
+            return self._git_result(tree, name, args, rev, rev_count, last_modified)
+
+    def _git_dirty(
+        self, url: str, repo: str, tree: str, name: str, args: dict[str, Any]
+    ) -> dict[str, Any]:
+        listed = _git(url, "-C", repo, "ls-files", "-z", strip=False)
+        for rel in filter(None, listed.split("\0")):
+            source = os.path.join(repo, rel)
+            target = os.path.join(tree, rel)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            if os.path.islink(source):
+                os.symlink(os.readlink(source), target)
+            elif os.path.isfile(source):
+                shutil.copy2(source, target)
+        try:
+            last_modified = int(_git(url, "-C", repo, "log", "-1", "--format=%ct", "HEAD"))
+        except EvalIOError:
+            last_modified = 0
+        return self._git_result(tree, name, args, "0" * 40, 0, last_modified)
+
+    def _git_result(  # noqa: PLR0917
+        self,
+        tree: str,
+        name: str,
+        args: dict[str, Any],
+        rev: str,
+        rev_count: int,
+        last_modified: int,
+    ) -> dict[str, Any]:
+        from nix_compat.nar import nar_hash_path
+        from nix_compat.nixhash import HashAlgo, NixHash
+
+        out_path = self._io.add_path_to_store(tree, name, True, None)
+        nar_hash = NixHash(HashAlgo.SHA256, nar_hash_path(tree)[1]).sri()
+        return {
+            "outPath": out_path,
+            "rev": rev,
+            "shortRev": rev[:7],
+            "revCount": rev_count,
+            "lastModified": last_modified,
+            "lastModifiedDate": time.strftime("%Y%m%d%H%M%S", time.gmtime(last_modified)),
+            "submodules": bool(args.get("submodules", False)),
+            "narHash": nar_hash,
+        }
+
+
+def _local_repo(url: str) -> str | None:
+    """The directory of a local repository URL (a path or ``file://``), else None."""
+    if url.startswith("/"):
+        return url
+    if url.startswith("file://"):
+        from urllib.parse import unquote, urlparse
+
+        return unquote(urlparse(url).path)
+    return None
+
+
+def _resolve_ref(url: str, repo: str, ref: str | None) -> str:
+    """The commit a ``ref`` names (``HEAD`` when none; a bare name is a branch, as in Nix)."""
+    if ref is None:
+        ref = "HEAD"
+    elif not ref.startswith("refs/") and ref != "HEAD":
+        ref = "refs/heads/" + ref
+    return _git(url, "-C", repo, "rev-parse", "--verify", "--quiet", ref + "^{commit}")
+
+
+def _git(url: str, *argv: str, strip: bool = True) -> str:
+    """Run ``git argv…``; its stdout, or an error naming the repository."""
+    try:
+        proc = subprocess.run(["git", *argv], capture_output=True, timeout=TIMEOUT, check=True)
+    except subprocess.CalledProcessError as e:
+        detail = e.stderr.decode(errors="replace").strip()
+        raise EvalIOError(
+            f"unable to fetch Git repository '{url}'" + (f": {detail}" if detail else "")
+        ) from None
+    except (OSError, subprocess.SubprocessError) as e:
+        raise EvalIOError(f"unable to fetch Git repository '{url}': {e}") from None
+    out = proc.stdout.decode(errors="surrogateescape")
+    return out.strip() if strip else out
 
 
 def _check_hash(url: str, expected: str | None, actual_hex: str) -> None:

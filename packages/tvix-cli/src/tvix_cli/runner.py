@@ -159,13 +159,16 @@ class Runner:
 
     def _parse(self, session: Session, sources: list[Source]) -> int:
         """``--parse``: print each expression as Nix shows it (after checking its variables)."""
-        from tvix_eval.compiler.show import show_expr
         from tvix_eval.syntax import parse
+
+        from tvix_cli.parse_show import show_parse
 
         for source in sources:
             self._compile_only(session, source)
             tree = parse(source.text, file=source.path)
-            self.stdout.write(show_expr(tree) + "\n")
+            base = os.path.dirname(os.path.abspath(source.path)) if source.path else os.getcwd()
+            names = [n[2:] if n.startswith("__") else n for n in session.evaluator.globals]
+            self.stdout.write(show_parse(tree, source.text, base, builtin_names=names) + "\n")
         return 0
 
     def _process(self, session: Session, source: Source) -> None:
@@ -174,7 +177,7 @@ class Runner:
         if req.display_ast:
             self._display_ast(source)
         if req.compile_only:
-            self._compile_only(session, source)
+            self._compile_only(session, source, lint=not req.no_warnings)
             return
         root = ev.evaluate(source.text, path=source.path)
         attr_paths = req.attr_paths or [""]
@@ -221,8 +224,9 @@ class Runner:
             raise UsageError(f"creating symlink '{name}': {e.strerror}") from None
         return name
 
-    def _compile_only(self, session: Session, source: Source) -> None:
-        """Parse and compile without running: syntax errors and undefined variables."""
+    def _compile_only(self, session: Session, source: Source, *, lint: bool = False) -> None:
+        """Parse and compile without running: syntax errors and undefined variables; with
+        ``lint``, also print the compiler's warnings (unused bindings, URL literals…)."""
         from tvix_eval.compiler.compiler import Compiler
         from tvix_eval.syntax import parse
 
@@ -230,6 +234,11 @@ class Runner:
         base = os.path.dirname(source.path) if source.path else os.getcwd()
         ev = session.evaluator
         ev.run(lambda: Compiler(ev.globals, base).compile(tree, None))
+        if lint:
+            from tvix_eval.syntax.lint import lint as lint_tree
+
+            for warning in ev.run(lambda: lint_tree(tree, ev.globals)):
+                self.stderr.write(warning.render() + "\n")
 
     def _display_ast(self, source: Source) -> None:
         from tvix_eval.syntax import parse

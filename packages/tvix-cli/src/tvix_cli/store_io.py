@@ -142,13 +142,13 @@ class StoreIO(FilesystemIO):
             self.tracer(f"wrote {path}")
         return path
 
-    def fetch(self, kind: str, args: dict[str, Any]) -> str:
+    def fetch(self, kind: str, args: dict[str, Any]) -> str | dict[str, Any]:
         """``fetchurl``/``fetchTarball``/``fetchGit``: download and add to the store."""
         if self._fetcher is None:
             from tvix_cli.fetch import Fetcher
 
             self._fetcher = Fetcher(self)
-        result: str = self._fetcher.fetch(kind, args)
+        result: str | dict[str, Any] = self._fetcher.fetch(kind, args)
         return result
 
 

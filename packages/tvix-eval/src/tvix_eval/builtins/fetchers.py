@@ -128,8 +128,8 @@ def _result(path: str) -> NixString:
 def _tree_result(fetched: str | dict[str, Any]) -> NixAttrs:
     """A source tree's attributes: ``outPath`` plus whatever the fetch reported (rev, …)."""
     if isinstance(fetched, dict):
-        attrs = dict(fetched)
-        attrs["outPath"] = _result(str(attrs["outPath"]))
+        attrs = {k: NixString(v, ()) if type(v) is str else v for k, v in fetched.items()}
+        attrs["outPath"] = _result(str(fetched["outPath"]))
         return NixAttrs(attrs)
     return NixAttrs({"outPath": _result(str(fetched))})
 
