@@ -252,3 +252,14 @@ def test_compile_only_prints_warnings(tvix: Tvix) -> None:
     # like C++ Nix, a plain evaluation prints none of them
     plain = tvix("eval", "-E", "let a = 1; in 2")
     assert (plain.out, plain.err) == ("2\n", "")
+
+
+def test_trace_runtime_reports_calls_and_forced_thunks(tvix: Tvix) -> None:
+    r = tvix("eval", "--trace-runtime", "-E", "let f = x: x + 1; in f 2")
+    assert (r.code, r.out) == (0, "3\n")
+    assert r.err.splitlines() == [
+        "trace: force thunk at (string):1:9",
+        "trace: call 'f' at (string):1:22",
+    ]
+    plain = tvix("eval", "-E", "let f = x: x + 1; in f 2")
+    assert (plain.code, plain.out, plain.err) == (0, "3\n", "")

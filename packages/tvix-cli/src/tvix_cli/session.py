@@ -68,6 +68,7 @@ class Session:
             io=self.io,
             search_path=nix_path_entries(settings.search_path),
             impure=not settings.pure,
+            trace_runtime=settings.tracer,
         )
         #: the derivations of this evaluation; derivations made elsewhere come from the store
         self.known = KnownPaths(self._read_store_file, self._read_references)
@@ -79,7 +80,8 @@ class Session:
         self._auto_args: NixAttrs | None = None
 
     def _install_tracer(self, trace: Callable[[str], None]) -> None:
-        """Report instantiations, file reads and store writes (``--trace-runtime``)."""
+        """Report instantiations, file reads and store writes (``--trace-runtime``; calls and
+        forced thunks are reported by the evaluator)."""
 
         def instantiated(drv_path: str, drv: object) -> None:
             trace(f"instantiated {drv_path}")

@@ -102,12 +102,16 @@ class Evaluator:
         impure: bool = False,
         trace: Callable[[str], None] | None = None,
         recursion_limit: int = RECURSION_LIMIT,
+        trace_runtime: Callable[[str], None] | None = None,
     ) -> None:
         from tvix_eval.builtins import make_globals
         from tvix_eval.corepkgs import install as install_corepkgs
 
         #: how many Python frames evaluation may nest before ``stack overflow``
         self.recursion_limit = recursion_limit
+        #: told about every call and forced thunk, with its location (None: not traced, and
+        #: compiled code contains no tracing)
+        self.trace_runtime = trace_runtime
         if io is None:
             io = FilesystemIO() if impure else PureIO()
         self.io = io
@@ -165,7 +169,7 @@ class Evaluator:
         gc.disable()
         try:
             tree = parse(source, file=path)
-            return Compiler(self.globals, base, eager).compile(tree, scope).ev
+            return Compiler(self.globals, base, eager, self.trace_runtime).compile(tree, scope).ev
         finally:
             if was_enabled:
                 gc.enable()

@@ -104,3 +104,62 @@ def test_path_interpolation_copies_to_store(tmp_path: Path) -> None:
     # path + string stays a path; toString does not copy
     assert ev.print(ev.evaluate(f'{tmp_path} + "/a"')) == f"{tmp_path}/a"
     assert ev.evaluate(f"toString {tmp_path}/a") == f"{tmp_path}/a"
+
+
+_TRACE_PROGRAMS = [
+    "let f = x: x + 1; in f 2",
+    "{ a = 1 + 1; b = [ (2 + 2) ]; f = x: x; }",
+    "builtins.map (x: x * 2) [ 1 2 3 ]",
+    "let fib = n: if n < 2 then n else fib (n - 1) + fib (n - 2); in fib 10",
+    "let s = { a = 1; b = s.a + 1; }; in s.b",
+    "({ a, b ? a + 1, ... }@args: [ a b args.c ]) { a = 1; c = 3; }",
+    "builtins.foldl' (acc: x: acc + x) 0 (builtins.genList (i: i * i) 5)",
+    '"${toString (1 + 2)}-${builtins.concatStringsSep "," [ "a" "b" ]}"',
+    "rec { x = y; y = 1; }",
+    "with { a = 1; }; a + (let g = a: b: a * b; in g 3 4)",
+]
+
+
+@pytest.mark.parametrize("strict", [False, True])
+@pytest.mark.parametrize("source", _TRACE_PROGRAMS)
+def test_runtime_tracing_does_not_change_results(source: str, strict: bool) -> None:
+    plain = Evaluator()
+    events: list[str] = []
+    traced = Evaluator(trace_runtime=events.append)
+    expected = plain.print(plain.evaluate(source, strict=strict))
+    assert traced.print(traced.evaluate(source, strict=strict)) == expected
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["let f = x: x.a; in f 1", "builtins.head []", "let f = { a }: a; in f { b = 1; }", "1 + null"],
+)
+def test_runtime_tracing_keeps_errors(source: str) -> None:
+    with pytest.raises(NixError) as plain:
+        Evaluator().evaluate(source)
+    with pytest.raises(NixError) as traced:
+        Evaluator(trace_runtime=lambda _: None).evaluate(source)
+    assert str(traced.value) == str(plain.value)
+
+
+def test_runtime_tracing_reports_calls_and_forced_thunks() -> None:
+    events: list[str] = []
+    ev = Evaluator(trace_runtime=events.append)
+    assert ev.evaluate("let f = x: x + 1;\n  y = f 2;\nin [ y (builtins.head [ y ]) ]", strict=True)
+    assert events == [
+        "force thunk at (string):2:7",
+        "force thunk at (string):1:9",
+        "call 'f' at (string):2:7",
+        "force thunk at (string):3:9",
+        "call 'head' at (string):3:9",
+        "force thunk at (string):3:23",
+    ]
+
+
+def test_runtime_tracing_is_off_by_default() -> None:
+    from tvix_eval.compiler.compiler import Compiler
+
+    ev = Evaluator()
+    assert ev.trace_runtime is None
+    compiler = Compiler(ev.globals, "/")
+    assert "compile" not in vars(compiler)

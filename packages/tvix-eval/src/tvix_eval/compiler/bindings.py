@@ -170,7 +170,10 @@ def _entry_expr(entry: _Entry) -> Any:
 def _compile_value(compiler: Compiler, entry: _Entry, scope: Scope | None) -> Code:
     expr = _entry_expr(entry)
     if type(expr) is ast.Lambda:
-        return compiler.c_Lambda(expr, scope, name=entry.name)
+        code = compiler.c_Lambda(expr, scope, name=entry.name)
+        if compiler.tracer is not None:
+            code = compiler.traced_thunks(expr, code, compiler.tracer)
+        return code
     return compiler.compile(expr, scope)
 
 

@@ -9,6 +9,7 @@ Bindings (sets, ``let``) live in :mod:`tvix_eval.compiler.bindings`, operators i
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 from tvix_eval.compiler import bindings
@@ -53,6 +54,7 @@ from tvix_eval.runtime.values import (
     NixPath,
     NixString,
     PrimOp,
+    PrimOpApp,
     Thunk,
     Value,
     position_file,
@@ -69,15 +71,45 @@ def _select_trace(e: EvalError, attrs: NixAttrs, name: str, path: str) -> None:
     e.add_trace(pos, f"while evaluating the attribute '{path}'", True)
 
 
+def _trace_location(node: Any) -> str:
+    """``FILE:LINE:COL`` of a node, as error messages show it (``(string)`` for ``-E``)."""
+    line, col = node.source.position(node.start)
+    where = node.source.name
+    if where == "«string»":
+        where = "(string)"
+    return f"{where}:{line}:{col}"
+
+
+def _callee_name(f: Value) -> str:
+    """How ``--trace-runtime`` names a called value."""
+    if type(f) is Lambda and f.name is not None:
+        return f"'{f.name}'"
+    if type(f) is PrimOp:
+        return f"'{f.name}'"
+    if type(f) is PrimOpApp:
+        return f"'{f.primop.name}'"
+    return "anonymous function"
+
+
 class Compiler:
     """Compiles expressions of one evaluation (whose globals are fixed)."""
 
-    def __init__(self, globals_: dict[str, Any], base_dir: str, eager: bool = False) -> None:
+    def __init__(
+        self,
+        globals_: dict[str, Any],
+        base_dir: str,
+        eager: bool = False,
+        tracer: Callable[[str], None] | None = None,
+    ) -> None:
         self.globals = globals_
         #: compute cheap integer arithmetic at once in lazy positions (see compiler.fastops)
         self.eager = eager
         #: directory relative path literals of the file being compiled resolve against
         self.base_dir = base_dir
+        #: ``--trace-runtime``: told about calls and forced thunks (None: no tracing code at all)
+        self.tracer = tracer
+        if tracer is not None:
+            self.compile = self._compile_traced  # type: ignore[method-assign]
 
     # ------------------------------------------------------------------ entry
 
@@ -86,6 +118,59 @@ class Compiler:
         method = getattr(self, "c_" + type(node).__name__)
         code: Code = method(node, scope)
         return code
+
+    def _compile_traced(self, node: ast.Expr, scope: Scope | None) -> Code:
+        """:meth:`compile` with runtime tracing: calls are compiled by the generic path and
+        report themselves, and thunks of the expression report when they are forced."""
+        tracer = self.tracer
+        assert tracer is not None
+        if type(node) is ast.Apply:
+            code = self._traced_apply(node, scope, tracer)
+        else:
+            code = getattr(self, "c_" + type(node).__name__)(node, scope)
+        return self.traced_thunks(node, code, tracer)
+
+    @staticmethod
+    def traced_thunks(node: ast.Expr, code: Code, tracer: Callable[[str], None]) -> Code:
+        """``code`` whose thunks report ``force thunk at <location>`` when forced."""
+        if not code.thunk_lz:
+            # constants, variables and eager arithmetic: no thunk of this expression's own
+            return code
+        ev = code.ev
+        message = f"force thunk at {_trace_location(node)}"
+
+        def forced(frame: Frame) -> Value:
+            tracer(message)
+            return ev(frame)
+
+        def lz(frame: Frame) -> Value:
+            return Thunk(forced, frame)
+
+        traced = Code(ev, lz, code.const, code.local0, code.local)
+        traced.known = code.known
+        traced.lambda_body = code.lambda_body
+        return traced
+
+    def _traced_apply(
+        self, node: ast.Apply, scope: Scope | None, tracer: Callable[[str], None]
+    ) -> Code:
+        """A call reporting ``call <callee> at <location>`` before it happens."""
+        fn = self.compile(node.fn, scope).ev
+        arg = self.compile(node.arg, scope).lz
+        where = _trace_location(node)
+
+        def ev(frame: Frame) -> Value:
+            f = fn(frame)
+            tracer(f"call {_callee_name(f)} at {where}")
+            try:
+                return call_value(f, arg(frame))
+            except EvalError as e:
+                if e.pos is None:
+                    e.pos = node
+                call_trace(e, f, node)
+                raise
+
+        return Code(ev)
 
     # ------------------------------------------------------------------ literals
 
