@@ -159,15 +159,14 @@ class Runner:
 
     def _parse(self, session: Session, sources: list[Source]) -> int:
         """``--parse``: print each expression as Nix shows it (after checking its variables)."""
+        from tvix_eval.compiler.show import show_parse
         from tvix_eval.syntax import parse
-
-        from tvix_cli.parse_show import show_parse
 
         for source in sources:
             self._compile_only(session, source)
             tree = parse(source.text, file=source.path)
             base = os.path.dirname(os.path.abspath(source.path)) if source.path else os.getcwd()
-            names = [n[2:] if n.startswith("__") else n for n in session.evaluator.globals]
+            names = [n.removeprefix("__") for n in session.evaluator.globals]
             self.stdout.write(show_parse(tree, source.text, base, builtin_names=names) + "\n")
         return 0
 

@@ -242,3 +242,32 @@ def test_parenthesised_call_positions_match_nix(evaluator: Evaluator, src: str) 
         ["nix-instantiate", "--eval", "-E", src], capture_output=True, text=True, check=False
     )
     assert _render(evaluator, src) == nix.stderr.rstrip("\n")
+
+
+# `assertion '…' failed` quotes the condition as Nix's Expr::show prints its desugared tree.
+ASSERTIONS = [
+    "assert let b = 1; a = 2; in a < b; 1",
+    'assert ./x == "a" + "b"; 1',
+    "assert {a.b=1;} == {}; 1",
+    "assert (x: x) == 1; 1",
+    'assert "${toString 1}x" == 2 * 3 - 1; 1',
+]
+
+
+@requires_nix
+@pytest.mark.nix
+@pytest.mark.parametrize("src", ASSERTIONS)
+def test_assertion_text_matches_nix(src: str, tmp_path: Path) -> None:
+    import subprocess
+
+    nix = subprocess.run(
+        ["nix-instantiate", "--eval", "-E", src],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    ev = Evaluator(io=FilesystemIO())
+    with pytest.raises(NixError) as excinfo:
+        ev.evaluate(src, path=str(tmp_path / "expr.nix"))  # relative paths resolve in tmp_path
+    assert excinfo.value.render().splitlines()[0] == nix.stderr.splitlines()[0]

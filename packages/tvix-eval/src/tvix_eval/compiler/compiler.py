@@ -32,7 +32,7 @@ from tvix_eval.compiler.code import NO_CONST, UNSET, Code, Frame, constant, fram
 from tvix_eval.compiler.fastops import fused_if, fused_interpolation, list_builder
 from tvix_eval.compiler.operators import compile_binop, compile_unary
 from tvix_eval.compiler.scope import UNKNOWN, Dynamic, Global, Local, Scope, resolve
-from tvix_eval.compiler.show import show_expr
+from tvix_eval.compiler.show import show_parse
 from tvix_eval.runtime.errors import (
     AssertionFailed,
     EvalError,
@@ -495,13 +495,18 @@ class Compiler:
     def c_Assert(self, node: ast.Assert, scope: Scope | None) -> Code:
         cond = self.compile(node.cond, scope).ev
         body = self.compile(node.body, scope).ev
-        text = show_expr(node.cond)
+        base_dir = self.base_dir
+        # Nix interns the builtins' names (without ``__``) before it reads the source.
+        builtin_names = [n.removeprefix("__") for n in self.globals]
 
         def ev(frame: Frame) -> Value:
             c = cond(frame)
             if c is True:
                 return body(frame)
             if c is False:
+                text = show_parse(
+                    node.cond, node.source.text, base_dir, builtin_names=builtin_names
+                )
                 raise AssertionFailed(f"assertion '{text}' failed", node)
             raise TypeMismatch(f"value is {show_type(c)} while a Boolean was expected", node)
 
