@@ -26,6 +26,13 @@ from tvix_eval.runtime.ops import (
 )
 from tvix_eval.runtime.values import NixAttrs, NixPath, NixString, Value, show_type
 
+#: ``&&``, ``||`` and ``->``: the left value that decides alone, and the result it decides.
+_SHORT_CIRCUIT: dict[str, tuple[bool, bool]] = {
+    "&&": (False, False),
+    "||": (True, True),
+    "->": (False, True),
+}
+
 
 def add_values(a: Value, b: Value, node: Any) -> Value:
     """``a + b`` on forced values (C++ Nix's two-element ``ExprConcatStrings``)."""
@@ -92,41 +99,14 @@ def compile_binop(node: Any, lhs: Code, rhs: Code, allow_eager: bool = False) ->
                 raise e.at(node) from None
 
         return Code(ev)
-    if op == "&&":
+    if op in _SHORT_CIRCUIT:
+        short_on, short_result = _SHORT_CIRCUIT[op]
 
         def ev(frame: Frame) -> Value:
             a = lev(frame)
-            if a is False:
-                return False
-            if a is not True:
-                raise TypeMismatch(f"value is {show_type(a)} while a Boolean was expected", node)
-            b = rev(frame)
-            if type(b) is not bool:
-                raise TypeMismatch(f"value is {show_type(b)} while a Boolean was expected", node)
-            return b
-
-        return Code(ev)
-    if op == "||":
-
-        def ev(frame: Frame) -> Value:
-            a = lev(frame)
-            if a is True:
-                return True
-            if a is not False:
-                raise TypeMismatch(f"value is {show_type(a)} while a Boolean was expected", node)
-            b = rev(frame)
-            if type(b) is not bool:
-                raise TypeMismatch(f"value is {show_type(b)} while a Boolean was expected", node)
-            return b
-
-        return Code(ev)
-    if op == "->":
-
-        def ev(frame: Frame) -> Value:
-            a = lev(frame)
-            if a is False:
-                return True
-            if a is not True:
+            if a is short_on:
+                return short_result
+            if type(a) is not bool:
                 raise TypeMismatch(f"value is {show_type(a)} while a Boolean was expected", node)
             b = rev(frame)
             if type(b) is not bool:
