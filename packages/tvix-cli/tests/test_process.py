@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -46,3 +47,38 @@ def test_evaluation_error_exit_1() -> None:
     assert r.returncode == 1
     assert r.stderr.startswith("error: evaluation aborted with the following error message: 'stop'")
     assert "Traceback" not in r.stderr
+
+
+def test_files_are_parsed_once_and_output_survives_the_fast_exit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "parse-cache"
+    monkeypatch.setenv("TVIX_CACHE_DIR", str(cache))
+    f = tmp_path / "big.nix"
+    f.write_text("{ " + " ".join(f"a{i} = {{ v = {i}; }};" for i in range(3000)) + " }")
+    by_name = sorted(range(3000), key=lambda i: f"a{i}")
+    expected = "[ " + " ".join(f"{i}" for i in by_name) + " ]\n"
+    expr = f"map (n: n.v) (builtins.attrValues (import {f}))"
+    for _ in range(2):
+        r = _run("eval", "--store", "memory://", "--strict", "-E", expr)
+        assert (r.returncode, r.stderr) == (0, "")
+        assert r.stdout == expected
+    assert len(list(cache.glob("*.parse"))) == 1
+
+
+def test_evaluation_error_in_a_cached_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TVIX_CACHE_DIR", str(tmp_path / "parse-cache"))
+    f = tmp_path / "bad.nix"
+    f.write_text('{ x = 1;\n  y = throw "no"; }.y\n')
+    for _ in range(2):
+        r = _run("eval", str(f))
+        assert r.returncode == 1
+        assert r.stderr == "error: no\n(use '--show-trace' to show detailed location information)\n"
+        r = _run("eval", "--show-trace", str(f))
+        assert r.stderr == (  # as nix-instantiate --eval --show-trace prints it
+            "error: no\n\n       … while evaluating the attribute 'y'\n\n"
+            f"       at {f}:2:3:\n\n"
+            "            1| { x = 1;\n"
+            '            2|   y = throw "no"; }.y\n'
+            "             |   ^\n"
+        )

@@ -120,8 +120,12 @@ def _lookup_file_arg(item: str, search_path: list[str]) -> str:
 class Runner:
     """Runs one request, writing to the given streams."""
 
-    def __init__(self, req: Request, stdout: TextIO, stderr: TextIO, stdin: TextIO) -> None:
+    def __init__(
+        self, req: Request, stdout: TextIO, stderr: TextIO, stdin: TextIO, one_shot: bool = False
+    ) -> None:
         self.req = req
+        #: the process exits after this request (lets the session trade memory for speed)
+        self.one_shot = one_shot
         self.stdout = stdout
         self.stderr = stderr
         self.stdin = stdin
@@ -132,7 +136,7 @@ class Runner:
         """Do it; the exit status."""
         try:
             sources = read_sources(self.req, self.stdin)
-            session = Session(self.req.settings)
+            session = Session(self.req.settings, one_shot=self.one_shot)
             if self.req.parse_only:
                 try:
                     return self._parse(session, sources)
@@ -252,6 +256,11 @@ def run_request(
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
     stdin: TextIO | None = None,
+    *,
+    one_shot: bool = False,
 ) -> int:
-    """Run a request against the process's streams (or the given ones)."""
-    return Runner(req, stdout or sys.stdout, stderr or sys.stderr, stdin or sys.stdin).run()
+    """Run a request against the process's streams (or the given ones); ``one_shot``: the
+    process exits right after."""
+    return Runner(
+        req, stdout or sys.stdout, stderr or sys.stderr, stdin or sys.stdin, one_shot
+    ).run()

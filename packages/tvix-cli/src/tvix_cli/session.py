@@ -55,7 +55,10 @@ def nix_path_entries(cli_entries: Sequence[str]) -> list[str]:
 class Session:
     """An evaluator wired to a store: ``.drv`` and ``toFile`` files are written into it."""
 
-    def __init__(self, settings: Settings, store: LazyStore | None = None) -> None:
+    def __init__(
+        self, settings: Settings, store: LazyStore | None = None, *, one_shot: bool = False
+    ) -> None:
+        """``one_shot``: the process ends after this session (see ``Evaluator.freeze_compiled``)."""
         self.settings = settings
         self._owns_store = store is None
         warn = None if settings.warnings else _drop
@@ -69,6 +72,7 @@ class Session:
             search_path=nix_path_entries(settings.search_path),
             impure=not settings.pure,
             trace_runtime=settings.tracer,
+            freeze_compiled=one_shot,
         )
         #: the derivations of this evaluation; derivations made elsewhere come from the store
         self.known = KnownPaths(self._read_store_file, self._read_references)

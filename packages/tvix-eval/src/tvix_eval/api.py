@@ -103,9 +103,19 @@ class Evaluator:
         trace: Callable[[str], None] | None = None,
         recursion_limit: int = RECURSION_LIMIT,
         trace_runtime: Callable[[str], None] | None = None,
+        parse_cache: bool = True,
+        freeze_compiled: bool = False,
     ) -> None:
         from tvix_eval.builtins import make_globals
         from tvix_eval.corepkgs import install as install_corepkgs
+        from tvix_eval.syntax.cache import cache_enabled
+
+        #: parse imported files through the on-disk cache (off also with ``TVIX_PARSE_CACHE=0``)
+        self.parse_cache = parse_cache and cache_enabled()
+        #: after compiling a file, move everything alive into the cyclic collector's permanent
+        #: generation (``gc.freeze``): saves a full collection over the new code, which takes
+        #: seconds for a big file, but nothing frozen is ever collected — for one-shot processes
+        self.freeze_compiled = freeze_compiled
 
         #: how many Python frames evaluation may nest before ``stack overflow``
         self.recursion_limit = recursion_limit
@@ -157,6 +167,7 @@ class Evaluator:
         from tvix_eval.compiler.compiler import Compiler
         from tvix_eval.compiler.scope import Scope
         from tvix_eval.syntax import parse
+        from tvix_eval.syntax.cache import parse_cached
 
         base = os.path.dirname(path) if path is not None else os.getcwd()
         scope = None
@@ -168,8 +179,14 @@ class Evaluator:
         was_enabled = gc.isenabled()
         gc.disable()
         try:
-            tree = parse(source, file=path)
-            return Compiler(self.globals, base, eager, self.trace_runtime).compile(tree, scope).ev
+            if path is not None and self.parse_cache:
+                tree = parse_cached(source, path)
+            else:
+                tree = parse(source, file=path)
+            ev = Compiler(self.globals, base, eager, self.trace_runtime).compile(tree, scope).ev
+            if self.freeze_compiled:
+                gc.freeze()
+            return ev
         finally:
             if was_enabled:
                 gc.enable()

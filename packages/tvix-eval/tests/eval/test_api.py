@@ -163,3 +163,75 @@ def test_runtime_tracing_is_off_by_default() -> None:
     assert ev.trace_runtime is None
     compiler = Compiler(ev.globals, "/")
     assert "compile" not in vars(compiler)
+
+
+# --- the parse cache and gc.freeze ------------------------------------------------------
+
+_LIB = """{ lib ? {} }: rec {
+  double = x: x * 2;
+  values = builtins.genList (i: { n = i; d = double i; }) 50;
+  total = builtins.foldl' (a: v: a + v.d) 0 values;
+  where = __curPos;
+  broken = assert total == 1; 1;
+}
+"""
+
+
+def _run_lib(path: Path, **options: object) -> tuple[object, str]:
+    ev = Evaluator(io=FilesystemIO(), **options)  # type: ignore[arg-type]
+    total = ev.evaluate(f"(import {path} {{}}).total", strict=True)
+    where = ev.evaluate(f"(import {path} {{}}).where", strict=True)
+    with pytest.raises(NixError) as failure:
+        ev.evaluate(f"(import {path} {{}}).broken", strict=True)
+    return (total, to_python(where)), failure.value.render()
+
+
+def test_imported_files_go_through_the_parse_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tvix_eval.syntax import cache
+
+    monkeypatch.setenv("TVIX_CACHE_DIR", str(tmp_path / "cache"))
+    lib = tmp_path / "lib.nix"
+    lib.write_text(_LIB)
+    fresh = _run_lib(lib)
+    assert len(list((tmp_path / "cache").glob("*.parse"))) == 1
+
+    def no_parsing(*_: object) -> None:
+        raise AssertionError("parsed although cached")
+
+    monkeypatch.setattr(cache, "parse_source", no_parsing)
+    # Same values, positions and error messages from the lazily loaded tree.
+    assert _run_lib(lib) == fresh
+    assert fresh[0][0] == 2450
+    assert fresh[0][1] == {"column": 11, "file": str(lib), "line": 5}
+    assert f"at {lib}:6:12" in fresh[1]
+
+
+@pytest.mark.parametrize("how", ["option", "environment"])
+def test_parse_cache_can_be_turned_off(
+    how: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TVIX_CACHE_DIR", str(tmp_path / "cache"))
+    options: dict[str, object] = {}
+    if how == "option":
+        options["parse_cache"] = False
+    else:
+        monkeypatch.setenv("TVIX_PARSE_CACHE", "0")
+    lib = tmp_path / "lib.nix"
+    lib.write_text(_LIB)
+    assert _run_lib(lib, **options)[0][0] == 2450
+    assert not (tmp_path / "cache").exists()
+
+
+def test_freeze_compiled_moves_code_out_of_the_collector() -> None:
+    import gc
+
+    before = gc.get_freeze_count()
+    try:
+        assert Evaluator(freeze_compiled=True).evaluate("let f = x: x + 1; in f 1") == 2
+        assert gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()
+    assert Evaluator().evaluate("let f = x: x + 1; in f 1") == 2
+    assert gc.get_freeze_count() == 0

@@ -82,8 +82,9 @@ that keeps positions.
 
 from __future__ import annotations
 
+import threading
 from bisect import bisect_right
-from typing import TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 __all__ = [
     "BINARY_OPERATORS",
@@ -175,6 +176,9 @@ class Source:
         return f"Source({self.name!r})"
 
 
+_materialize_lock = threading.Lock()
+
+
 class Span:
     """A region of a :class:`Source`: character offsets ``start`` to ``end``."""
 
@@ -203,13 +207,35 @@ class Span:
 
 
 class Node:
-    """Base of every syntax node: a position in a source file."""
+    """Base of every syntax node: a position in a source file.
 
-    __slots__ = ("source", "start", "end")  # noqa: RUF023
+    A node loaded from the parse cache may not have its fields yet: it then
+    holds ``_pending``, the cache entry and chunk its fields come from, and
+    the first access to a missing field fills them all in (see
+    :mod:`tvix_eval.syntax.cache`). Nodes built by a parser never have it,
+    and a filled-in node is indistinguishable from a parsed one.
+    """
+
+    __slots__ = ("source", "start", "end", "_pending")  # noqa: RUF023
 
     source: Source
     start: int
     end: int
+    _pending: tuple[Any, int]
+
+    if not TYPE_CHECKING:  # keep static checks of attribute names
+
+        def __getattr__(self, name: str) -> Any:
+            # Called only when ordinary lookup failed: an unset slot, or no such attribute.
+            with _materialize_lock:
+                try:
+                    entry, chunk = object.__getattribute__(self, "_pending")
+                except AttributeError:
+                    pass  # not lazy, or filled in by another thread meanwhile
+                else:
+                    entry.materialize(self, chunk)
+                    del self._pending
+            return object.__getattribute__(self, name)
 
     @property
     def span(self) -> Span:

@@ -1,24 +1,34 @@
-"""An on-disk cache of parsed files.
+"""An on-disk cache of parsed files, loaded lazily.
 
 Entries are keyed by the SHA-256 of the source text and
 :data:`PARSER_VERSION`, so a changed file or a changed parser never sees a
 stale tree. The directory is ``$TVIX_CACHE_DIR`` if set, else
 ``$XDG_CACHE_HOME/tvix-eval/parse`` (``~/.cache/tvix-eval/parse``).
 
-Format: a magic line, the SHA-256 of the payload, then the payload: a pickle
-of the tree in which every node is reduced to ``(class, fields)``. Loading
-is then driven by the C unpickler (about 2.5 times faster than rebuilding
-nodes from marshalled tuples in Python). The unpickler is restricted to the
-classes of :mod:`tvix_eval.syntax.ast`, so an entry can only ever produce a
-syntax tree; anything else fails the load. The :class:`Source` in an entry
-is replaced by the caller's (same text, possibly another file name).
+Format: a magic line, the SHA-256 of the payload, then the payload: the
+SHA-256 of the source text, a table of chunks and the chunks themselves. A
+chunk holds the fields of one large node (a node whose source text spans at
+least :data:`CHUNK_SPAN` characters) as a pickle in which every smaller node
+is written whole and every large descendant stands for its own chunk. A
+table row gives a chunk's place in the payload and its node's class and
+offsets.
+
+Loading reads and checks the entry and returns the root node *unfilled*:
+each large node is created with its class and position only and gets its
+fields from its chunk the first time one of them is read (see
+:class:`tvix_eval.syntax.ast.Node`). A caller that only needs part of a big
+file pays only for that part; one that walks all of it pays about what
+loading it eagerly would. Unpickling is driven by the C unpickler and
+restricted to the classes of :mod:`tvix_eval.syntax.ast`, so an entry can
+only ever produce a syntax tree.
 
 Entries are written to a temporary file and renamed into place, so
 concurrent writers never expose half-written data. An entry that cannot be
-read, fails its checksum or does not unpickle is ignored and rewritten; any
-filesystem error just disables caching for that call. Pickling recurses in
-C once per nesting level, so it runs in a thread with a large stack, and a
-tree too deep for the recursion limit is simply not cached.
+read, fails its checksum or does not match its text is ignored and
+rewritten; a chunk that turns out malformed when it is filled in (possible
+only for an entry forged with a valid checksum) raises
+:class:`CacheEntryCorrupt` naming the file. Any filesystem error just
+disables caching for that call.
 """
 
 from __future__ import annotations
@@ -29,23 +39,47 @@ import hashlib
 import io
 import os
 import pickle
+import struct
 import tempfile
-import threading
+from array import array
 from operator import attrgetter
 from pathlib import Path as FsPath
 from typing import Any
 
 from tvix_eval.syntax import ast as A
 from tvix_eval.syntax.ast import Source
+from tvix_eval.syntax.deep import run_deep
 from tvix_eval.syntax.parser import parse_source
 
-__all__ = ["PARSER_VERSION", "cache_dir", "decode", "encode", "parse_cached"]
+__all__ = [
+    "CHUNK_SPAN",
+    "PARSER_VERSION",
+    "CacheEntryCorrupt",
+    "cache_dir",
+    "cache_enabled",
+    "decode",
+    "encode",
+    "parse_cached",
+]
 
 #: Bump whenever the tree shape or the parser's results change.
-PARSER_VERSION = "2"
+PARSER_VERSION = "3"
 
-_MAGIC = b"TVXP2\n"
-_DUMP_STACK_BYTES = 1 << 30
+#: Nodes spanning at least this many characters of source get a chunk of their own.
+CHUNK_SPAN = 512
+
+_MAGIC = b"TVXP3\n"
+_HEADER = struct.Struct("<32sQ")  # SHA-256 of the text, number of chunks
+_ROW = 5  # table row: payload offset, length, class number, start, end
+
+
+class CacheEntryCorrupt(RuntimeError):
+    """A cache entry passed its checksum but one of its chunks is malformed."""
+
+
+def cache_enabled() -> bool:
+    """False when ``$TVIX_PARSE_CACHE`` is ``0``: evaluators then parse every file afresh."""
+    return os.environ.get("TVIX_PARSE_CACHE", "1") != "0"
 
 
 def cache_dir() -> FsPath:
@@ -60,90 +94,204 @@ def cache_dir() -> FsPath:
 
 # --- encoding -------------------------------------------------------------------
 
-_NODE_CLASSES: dict[str, type] = {
+_NODE_CLASSES: dict[str, type[A.Node]] = {
     name: cls
-    for name, cls in vars(A).items()
+    for name, cls in sorted(vars(A).items())
     if isinstance(cls, type) and issubclass(cls, A.Node) and cls is not A.Node
+}
+_CLASS_LIST: list[type[A.Node]] = list(_NODE_CLASSES.values())
+_CLASS_NUMBER: dict[type, int] = {cls: i for i, cls in enumerate(_CLASS_LIST)}
+_OWN_FIELDS: dict[type, tuple[str, ...]] = {
+    cls: tuple(cls.__dict__["__slots__"]) for cls in _CLASS_LIST
 }
 
 
-def _reducer(cls: type) -> Any:
-    get = attrgetter("source", "start", "end", *cls.__dict__["__slots__"])
-    return lambda node: (cls, get(node))
+def _chunk(number: int) -> A.Node:
+    """Stands, in a pickle, for the node of chunk ``number`` (resolved by the loader)."""
+    raise pickle.UnpicklingError("chunk reference outside a cache entry")
 
 
-_DISPATCH: dict[type, Any] = {cls: _reducer(cls) for cls in _NODE_CLASSES.values()}
-_DISPATCH[Source] = lambda s: (Source, (s.name, s.text))
+def _source() -> Source:
+    """Stands, in a pickle, for the entry's :class:`Source` (resolved by the loader)."""
+    raise pickle.UnpicklingError("source reference outside a cache entry")
 
 
-def _dump(e: A.Expr) -> bytes:
-    buf = io.BytesIO()
-    pickler = pickle.Pickler(buf, protocol=5)
-    pickler.dispatch_table = _DISPATCH
-    pickler.dump(e)
-    return buf.getvalue()
+class _Encoder:
+    """Splits a tree into chunks and pickles each one."""
+
+    def __init__(self, root: A.Node) -> None:
+        self.roots: list[A.Node] = [root]
+        self.numbers: dict[int, int] = {id(root): 0}
+        self.current: A.Node = root
+        dispatch: dict[type, Any] = {cls: self._reducer(cls) for cls in _CLASS_LIST}
+        dispatch[Source] = lambda _: (_source, ())
+        self.dispatch = dispatch
+
+    def _reducer(self, cls: type[A.Node]) -> Any:
+        get = attrgetter("source", "start", "end", *_OWN_FIELDS[cls])
+        roots = self.roots
+        numbers = self.numbers
+
+        def reduce(node: A.Node) -> tuple[Any, tuple[Any, ...]]:
+            values = get(node)
+            if values[2] - values[1] >= CHUNK_SPAN and node is not self.current:
+                number = numbers.get(id(node))
+                if number is None:
+                    number = numbers[id(node)] = len(roots)
+                    roots.append(node)
+                return _chunk, (number,)
+            return cls, values
+
+        return reduce
+
+    def _dump(self, fields: tuple[Any, ...]) -> bytes:
+        buf = io.BytesIO()
+        pickler = pickle.Pickler(buf, protocol=5)
+        pickler.dispatch_table = self.dispatch
+        pickler.dump(fields)
+        return buf.getvalue()
+
+    def chunks(self) -> list[bytes]:
+        """Every chunk's pickle, in chunk-number order (the root's is number 0).
+
+        A chunk nests at most about :data:`CHUNK_SPAN` levels deep (every
+        level adds a character), so :func:`run_deep` always has room for it.
+        """
+        out: list[bytes] = []
+        i = 0
+        while i < len(self.roots):
+            node = self.current = self.roots[i]
+            fields = tuple(getattr(node, name) for name in _OWN_FIELDS[type(node)])
+            out.append(run_deep(lambda: self._dump(fields)))  # noqa: B023 - called at once
+            i += 1
+        return out
 
 
-class _TreeUnpickler(pickle.Unpickler):
-    """Unpickles syntax trees and nothing else."""
+def encode(e: A.Node) -> bytes:
+    """The cache payload of a tree (its text's hash, chunk table and chunks)."""
+    encoder = _Encoder(e)
+    chunks = encoder.chunks()
+    table = array("q")
+    offset = 0
+    for node, data in zip(encoder.roots, chunks, strict=True):
+        table.extend((offset, len(data), _CLASS_NUMBER[type(node)], node.start, node.end))
+        offset += len(data)
+    header = _HEADER.pack(_text_hash(e.source.text), len(chunks))
+    return b"".join([header, table.tobytes(), *chunks])
+
+
+def _text_hash(text: str) -> bytes:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+
+
+# --- decoding ---------------------------------------------------------------------
+
+
+class _ChunkUnpickler(pickle.Unpickler):
+    """Unpickles one chunk: syntax nodes, references to other chunks, and nothing else."""
+
+    def __init__(self, data: bytes | memoryview, entry: _Entry) -> None:
+        super().__init__(io.BytesIO(data))
+        self.entry = entry
 
     def find_class(self, module: str, name: str) -> Any:
         if module == A.__name__:
-            cls = _NODE_CLASSES.get(name) or (Source if name == "Source" else None)
+            cls = _NODE_CLASSES.get(name)
             if cls is not None:
                 return cls
+        elif module == __name__:
+            if name == "_chunk":
+                return self.entry.node
+            if name == "_source":
+                return self.entry.get_source
         raise pickle.UnpicklingError(f"not a syntax tree class: {module}.{name}")
 
 
-def encode(e: A.Expr) -> bytes:
-    """The cache payload of a tree (raises RecursionError if too deep)."""
-    result: list[bytes] = []
-    error: list[BaseException] = []
+class _Entry:
+    """A loaded cache entry: makes unfilled nodes and fills them in from their chunks."""
 
-    def work() -> None:
+    def __init__(self, payload: bytes, source: Source, text_hash: bytes, where: str) -> None:
+        stored_hash, count = _HEADER.unpack_from(payload)
+        if stored_hash != text_hash:
+            raise ValueError("cache entry is for another text")
+        table = array("q")
+        table_end = _HEADER.size + count * _ROW * table.itemsize
+        if count < 1 or table_end > len(payload):
+            raise ValueError("cache entry has a bad chunk table")
+        table.frombytes(payload[_HEADER.size : table_end])
+        data = memoryview(payload)[table_end:]
+        offsets, lengths = table[0::_ROW], table[1::_ROW]
+        classes, starts, ends = table[2::_ROW], table[3::_ROW], table[4::_ROW]
+        if (
+            min(offsets) < 0
+            or min(lengths) < 0
+            or max(o + n for o, n in zip(offsets, lengths, strict=True)) > len(data)
+            or min(classes) < 0
+            or max(classes) >= len(_CLASS_LIST)
+            or min(starts) < 0
+            or max(ends) > len(source.text)
+            or any(s > e for s, e in zip(starts, ends, strict=True))
+        ):
+            raise ValueError("cache entry has a bad chunk table")
+        self.table = table
+        self.data = data
+        self.source = source
+        self.where = where
+
+    def get_source(self) -> Source:
+        return self.source
+
+    def node(self, number: int) -> A.Node:
+        """The unfilled node of chunk ``number``."""
+        row = number * _ROW
+        if not 0 <= row < len(self.table):
+            raise pickle.UnpicklingError(f"no chunk {number}")
+        cls = _CLASS_LIST[self.table[row + 2]]
+        node = cls.__new__(cls)
+        node.source = self.source
+        node.start = self.table[row + 3]
+        node.end = self.table[row + 4]
+        node._pending = (self, number)
+        return node
+
+    def materialize(self, node: A.Node, number: int) -> None:
+        """Give ``node`` its fields from chunk ``number`` (called by :class:`Node`)."""
+        row = number * _ROW
+        offset, length = self.table[row], self.table[row + 1]
+        names = _OWN_FIELDS[type(node)]
         try:
-            result.append(_dump(e))
-        except BaseException as exc:  # re-raised below
-            error.append(exc)
+            fields = _ChunkUnpickler(self.data[offset : offset + length], self).load()
+        except Exception as e:
+            raise CacheEntryCorrupt(f"corrupt parse cache entry {self.where}: {e}") from None
+        if type(fields) is not tuple or len(fields) != len(names):
+            raise CacheEntryCorrupt(f"corrupt parse cache entry {self.where}: bad chunk {number}")
+        for name, value in zip(names, fields, strict=True):
+            setattr(node, name, value)
 
-    old = threading.stack_size()
-    threading.stack_size(_DUMP_STACK_BYTES)
+
+def decode(
+    payload: bytes, source: Source, text_hash: bytes | None = None, where: str = "<memory>"
+) -> A.Expr:
+    """The tree in ``payload`` for the text of ``source`` (unfilled; see the module doc).
+
+    ``text_hash`` is the SHA-256 of the text, if the caller has it already."""
+    if text_hash is None:
+        text_hash = _text_hash(source.text)
     try:
-        worker = threading.Thread(target=work, name="tvix-parse-cache")
-        worker.start()
-    finally:
-        threading.stack_size(old)
-    worker.join()
-    if error:
-        raise error[0]
-    return result[0]
-
-
-def decode(payload: bytes, source: Source) -> A.Expr:
-    """The tree in ``payload``, with ``source`` attached to every node."""
-    tree = _TreeUnpickler(io.BytesIO(payload)).load()
-    if not isinstance(tree, A.Node):
-        raise pickle.UnpicklingError("cache entry does not hold a syntax tree")
-    stored = tree.source
-    if stored.text != source.text:
-        raise pickle.UnpicklingError("cache entry is for another text")
-    # Every node shares the unpickled Source: give it the caller's identity.
-    stored.name = source.name
-    return tree  # type: ignore[return-value]
+        entry = _Entry(payload, source, text_hash, where)
+    except (ValueError, struct.error) as e:
+        raise pickle.UnpicklingError(str(e)) from None
+    return entry.node(0)  # type: ignore[return-value]
 
 
 # --- the cache ----------------------------------------------------------------------
 
 
-def _key(text: str) -> str:
-    h = hashlib.sha256()
-    h.update(PARSER_VERSION.encode())
-    h.update(b"\0")
-    h.update(text.encode("utf-8", "surrogatepass"))
-    return h.hexdigest()
+def _key(text_hash: bytes) -> str:
+    return hashlib.sha256(PARSER_VERSION.encode() + b"\0" + text_hash).hexdigest()
 
 
-def _load(path: FsPath, source: Source) -> A.Expr | None:
+def _load(path: FsPath, source: Source, text_hash: bytes) -> A.Expr | None:
     try:
         blob = path.read_bytes()
     except OSError:
@@ -155,7 +303,7 @@ def _load(path: FsPath, source: Source) -> A.Expr | None:
     if hashlib.sha256(payload).digest() != blob[len(_MAGIC) : head]:
         return None
     try:
-        return decode(payload, source)
+        return decode(payload, source, text_hash, str(path))
     except Exception:  # any malformed entry is simply not used
         return None
 
@@ -179,17 +327,16 @@ def parse_cached(text: str, file: str | None = None, *, directory: FsPath | None
     """Parse ``text`` like :func:`tvix_eval.syntax.parse`, reusing a cached
     tree when the same text was parsed before. Errors are never cached."""
     source = Source("«string»" if file is None else file, text)
-    path = (directory or cache_dir()) / f"{_key(text)}.parse"
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        cached = _load(path, source)
-    finally:
-        if enabled:
-            gc.enable()
+    directory = directory or cache_dir()
+    if not directory.is_absolute():  # no home directory to resolve it against
+        return parse_source(source)
+    text_hash = _text_hash(text)
+    path = directory / f"{_key(text_hash)}.parse"
+    cached = _load(path, source, text_hash)
     if cached is not None:
         return cached
     e = parse_source(source)
+    enabled = gc.isenabled()
     gc.disable()  # pickling creates many short-lived tuples; see parse_source
     try:
         with contextlib.suppress(OSError, RecursionError):
