@@ -166,8 +166,8 @@ class Evaluator:
     ) -> Callable[[list[Any]], Value]:
         from tvix_eval.compiler.compiler import Compiler
         from tvix_eval.compiler.scope import Scope
-        from tvix_eval.syntax import parse
-        from tvix_eval.syntax.cache import parse_cached
+        from tvix_eval.syntax import ast, parse
+        from tvix_eval.syntax.cache import CacheEntryCorrupt, parse_cached
 
         base = os.path.dirname(path) if path is not None else os.getcwd()
         scope = None
@@ -177,13 +177,21 @@ class Evaluator:
         # Parsing and compiling build many long-lived objects and almost no garbage; the cyclic
         # collector would re-scan them over and over (seconds for a 40k-line file).
         was_enabled = gc.isenabled()
+
+        def compile_tree(tree: ast.Expr) -> Callable[[list[Any]], Value]:
+            return Compiler(self.globals, base, eager, self.trace_runtime).compile(tree, scope).ev
+
         gc.disable()
         try:
             if path is not None and self.parse_cache:
-                tree = parse_cached(source, path)
+                try:
+                    # compiling visits every node, so a bad chunk shows up here or never
+                    ev = compile_tree(parse_cached(source, path))
+                except CacheEntryCorrupt as e:
+                    e.discard()  # so this parses afresh and stores a good entry
+                    ev = compile_tree(parse_cached(source, path))
             else:
-                tree = parse(source, file=path)
-            ev = Compiler(self.globals, base, eager, self.trace_runtime).compile(tree, scope).ev
+                ev = compile_tree(parse(source, file=path))
             if self.freeze_compiled:
                 gc.freeze()
             return ev

@@ -235,3 +235,23 @@ def test_freeze_compiled_moves_code_out_of_the_collector() -> None:
         gc.unfreeze()
     assert Evaluator().evaluate("let f = x: x + 1; in f 1") == 2
     assert gc.get_freeze_count() == 0
+
+
+def test_forged_cache_entry_is_discarded_and_the_file_parsed_afresh(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hashlib
+
+    from tvix_eval.syntax import cache
+
+    monkeypatch.setenv("TVIX_CACHE_DIR", str(tmp_path / "cache"))
+    lib = tmp_path / "lib.nix"
+    lib.write_text(_LIB)
+    fresh = _run_lib(lib)
+    [entry] = (tmp_path / "cache").glob("*.parse")
+    good = entry.read_bytes()
+    payload = bytearray(good[len(cache._MAGIC) + 32 :])
+    payload[-8:] = b"\xff" * 8  # a malformed chunk behind a valid checksum
+    entry.write_bytes(cache._MAGIC + hashlib.sha256(payload).digest() + payload)
+    assert _run_lib(lib) == fresh
+    assert entry.read_bytes() == good  # discarded, then stored again

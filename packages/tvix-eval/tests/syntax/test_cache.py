@@ -264,7 +264,7 @@ def test_forged_chunk_is_reported_when_filled_in(tmp_path: Path) -> None:
     parse_cached(text, "f.nix", directory=tmp_path)
     [entry] = entries(tmp_path)
     payload = bytearray(entry.read_bytes()[len(cache._MAGIC) + 32 :])
-    payload[-20:] = b"\\xff" * 20  # inside the root's chunk; the table still checks out
+    payload[-20:] = b"\xff" * 20  # inside the root's chunk; the table still checks out
     entry.write_bytes(cache._MAGIC + hashlib.sha256(payload).digest() + payload)
     root = parse_cached(text, "f.nix", directory=tmp_path)
     with pytest.raises(cache.CacheEntryCorrupt, match=re.escape(str(entry))):

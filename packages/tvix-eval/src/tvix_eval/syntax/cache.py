@@ -27,8 +27,9 @@ concurrent writers never expose half-written data. An entry that cannot be
 read, fails its checksum or does not match its text is ignored and
 rewritten; a chunk that turns out malformed when it is filled in (possible
 only for an entry forged with a valid checksum) raises
-:class:`CacheEntryCorrupt` naming the file. Any filesystem error just
-disables caching for that call.
+:class:`CacheEntryCorrupt` naming the file, which the evaluator answers by
+discarding the entry and parsing afresh. Any filesystem error just disables
+caching for that call.
 """
 
 from __future__ import annotations
@@ -75,6 +76,16 @@ _ROW = 5  # table row: payload offset, length, class number, start, end
 
 class CacheEntryCorrupt(RuntimeError):
     """A cache entry passed its checksum but one of its chunks is malformed."""
+
+    def __init__(self, where: str, problem: object) -> None:
+        super().__init__(f"corrupt parse cache entry {where}: {problem}")
+        #: the entry's file (``<memory>`` for :func:`decode` without one)
+        self.where = where
+
+    def discard(self) -> None:
+        """Remove the entry, so that the next parse of its text stores a good one."""
+        with contextlib.suppress(OSError, ValueError):
+            os.unlink(self.where)
 
 
 def cache_enabled() -> bool:
@@ -262,9 +273,9 @@ class _Entry:
         try:
             fields = _ChunkUnpickler(self.data[offset : offset + length], self).load()
         except Exception as e:
-            raise CacheEntryCorrupt(f"corrupt parse cache entry {self.where}: {e}") from None
+            raise CacheEntryCorrupt(self.where, e) from None
         if type(fields) is not tuple or len(fields) != len(names):
-            raise CacheEntryCorrupt(f"corrupt parse cache entry {self.where}: bad chunk {number}")
+            raise CacheEntryCorrupt(self.where, f"bad chunk {number}")
         for name, value in zip(names, fields, strict=True):
             setattr(node, name, value)
 
