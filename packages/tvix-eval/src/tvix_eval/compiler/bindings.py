@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from tvix_eval.compiler.compiler import Compiler
 
 
-@dataclass
+@dataclass(slots=True)
 class _Entry:
     """One statically named binding after nested keys are merged."""
 
@@ -53,7 +53,7 @@ class _Entry:
         return self.node if self.pos is None else self.pos
 
 
-@dataclass
+@dataclass(slots=True)
 class _Collected:
     entries: dict[str, _Entry] = field(default_factory=dict)
     dynamics: list[tuple[Any, Any, Any]] = field(default_factory=list)

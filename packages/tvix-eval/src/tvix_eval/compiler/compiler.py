@@ -115,8 +115,7 @@ class Compiler:
 
     def compile(self, node: ast.Expr, scope: Scope | None) -> Code:
         """Compile ``node`` in ``scope``."""
-        method = getattr(self, "c_" + type(node).__name__)
-        code: Code = method(node, scope)
+        code: Code = _METHODS[type(node)](self, node, scope)
         return code
 
     def _compile_traced(self, node: ast.Expr, scope: Scope | None) -> Code:
@@ -127,7 +126,7 @@ class Compiler:
         if type(node) is ast.Apply:
             code = self._traced_apply(node, scope, tracer)
         else:
-            code = getattr(self, "c_" + type(node).__name__)(node, scope)
+            code = _METHODS[type(node)](self, node, scope)
         return self.traced_thunks(node, code, tracer)
 
     @staticmethod
@@ -496,14 +495,15 @@ class Compiler:
         cond = self.compile(node.cond, scope).ev
         body = self.compile(node.body, scope).ev
         base_dir = self.base_dir
-        # Nix interns the builtins' names (without ``__``) before it reads the source.
-        builtin_names = [n.removeprefix("__") for n in self.globals]
+        globals_ = self.globals
 
         def ev(frame: Frame) -> Value:
             c = cond(frame)
             if c is True:
                 return body(frame)
             if c is False:
+                # Nix interns the builtins' names (without ``__``) before it reads the source.
+                builtin_names = [n.removeprefix("__") for n in globals_]
                 text = show_parse(
                     node.cond, node.source.text, base_dir, builtin_names=builtin_names
                 )
@@ -711,3 +711,11 @@ class Compiler:
 
     def c_UnaryOp(self, node: ast.UnaryOp, scope: Scope | None) -> Code:
         return compile_unary(node, self.compile(node.expr, scope))
+
+
+#: the ``c_<class name>`` method compiling each kind of expression node
+_METHODS: dict[type, Callable[[Compiler, Any, Scope | None], Code]] = {
+    cls: getattr(Compiler, "c_" + cls.__name__)
+    for cls in vars(ast).values()
+    if isinstance(cls, type) and hasattr(Compiler, "c_" + cls.__name__)
+}

@@ -13,8 +13,8 @@ from typing import Any
 
 from tvix_eval.compiler.code import NO_CONST, Code, EvFn
 from tvix_eval.runtime.errors import EvalError
-from tvix_eval.runtime.ops import INT_MAX, INT_MIN, arith, less_than, nix_eq
-from tvix_eval.runtime.values import Thunk, Value
+from tvix_eval.runtime.ops import INT_MAX, INT_MIN, arith, coerce_to_string, less_than, nix_eq
+from tvix_eval.runtime.values import NixPath, Thunk, Value
 
 _INT_OPS = {
     "+": "a + b",
@@ -112,9 +112,7 @@ def _slow(op: str, node: Any) -> Any:
 
 
 def _add_rest(node: Any) -> Any:
-    from tvix_eval.compiler.operators import add_values
-    from tvix_eval.runtime.ops import coerce_to_string
-    from tvix_eval.runtime.values import NixPath
+    from tvix_eval.compiler.operators import add_values  # operators imports this module
 
     def add_rest(a: Value, rev: EvFn, frame: Any) -> Value:
         if type(a) is not NixPath:

@@ -11,6 +11,7 @@ from collections import ChainMap
 from typing import Any
 
 from tvix_eval.compiler.code import Code, Frame
+from tvix_eval.compiler.fastops import specialise
 from tvix_eval.runtime.errors import EvalError, TypeMismatch
 from tvix_eval.runtime.ops import (
     INT_MAX,
@@ -80,8 +81,6 @@ def _pos(node: Any) -> Any:
 
 def compile_binop(node: Any, lhs: Code, rhs: Code, allow_eager: bool = False) -> Code:
     """Code for ``lhs op rhs``."""
-    from tvix_eval.compiler.fastops import specialise
-
     fast = specialise(node, lhs, rhs, allow_eager)
     if fast is not None:
         return fast

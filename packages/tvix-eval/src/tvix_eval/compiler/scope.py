@@ -9,7 +9,6 @@ namespace). ``with`` never shadows a lexical or global name, as in C++ Nix.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 
@@ -34,27 +33,33 @@ class Scope:
 UNKNOWN: Any = object()
 
 
-@dataclass(frozen=True)
 class Local:
     """A slot ``index`` in the frame ``depth`` levels up (holding ``known``, if not UNKNOWN)."""
 
-    depth: int
-    index: int
-    known: Any = UNKNOWN
+    __slots__ = ("depth", "index", "known")
+
+    def __init__(self, depth: int, index: int, known: Any = UNKNOWN) -> None:
+        self.depth = depth
+        self.index = index
+        self.known = known
 
 
-@dataclass(frozen=True)
 class Global:
     """A builtin or other global value, known at compile time."""
 
-    value: Any
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
 
 
-@dataclass(frozen=True)
 class Dynamic:
     """A lookup through the ``with`` frames at these depths, innermost first."""
 
-    with_depths: tuple[int, ...]
+    __slots__ = ("with_depths",)
+
+    def __init__(self, with_depths: tuple[int, ...]) -> None:
+        self.with_depths = with_depths
 
 
 Resolution = Local | Global | Dynamic
