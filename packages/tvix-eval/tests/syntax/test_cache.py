@@ -292,3 +292,31 @@ def test_bad_chunk_table_is_ignored(mutate: object, tmp_path: Path) -> None:
     forged = payload[: cache._HEADER.size] + table.tobytes() + payload[end:]
     entry.write_bytes(cache._MAGIC + hashlib.sha256(forged).digest() + forged)
     assert to_data(parse_cached(TEXT, directory=tmp_path)) == to_data(parse(TEXT))
+
+
+def test_pruning_keeps_the_recently_used(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(cache, "MAX_ENTRIES", 8)
+    monkeypatch.setattr(cache, "_PRUNE_PREFIX", "-")  # prune only when told below
+    texts = [f"[ {i} ]" for i in range(12)]
+    for text in texts:
+        parse_cached(text, directory=tmp_path)
+    by_text = {t: tmp_path / f"{cache._key(cache._text_hash(t))}.parse" for t in texts}
+    for age, text in enumerate(texts):  # oldest first
+        os.utime(by_text[text], (1_000_000 + age, 1_000_000 + age))
+    parse_cached(texts[0], directory=tmp_path)  # a hit: now the most recently used
+    cache._prune(tmp_path)
+    kept = {t for t, p in by_text.items() if p.exists()}
+    assert kept == {texts[0], *texts[7:]}  # 6 = 3/4 of 8 entries, the least recently used gone
+    cache._prune(tmp_path)  # within the limit: nothing more goes
+    assert {t for t, p in by_text.items() if p.exists()} == kept
+
+
+def test_some_stores_prune(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    pruned: list[Path] = []
+    monkeypatch.setattr(cache, "_prune", pruned.append)
+    monkeypatch.setattr(cache, "_PRUNE_PREFIX", "")  # every key qualifies
+    parse_cached(TEXT, directory=tmp_path)
+    assert pruned == [tmp_path]
+    monkeypatch.setattr(cache, "_PRUNE_PREFIX", "-")  # no hex key does
+    parse_cached("1", directory=tmp_path)
+    assert pruned == [tmp_path]

@@ -23,7 +23,9 @@ restricted to the classes of :mod:`tvix_eval.syntax.ast`, so an entry can
 only ever produce a syntax tree.
 
 Entries are written to a temporary file and renamed into place, so
-concurrent writers never expose half-written data. An entry that cannot be
+concurrent writers never expose half-written data. Loading an entry marks
+it used (its mtime); one store in 256 (chosen by key) prunes the directory
+down to three quarters of :data:`MAX_ENTRIES` when it holds more. An entry that cannot be
 read, fails its checksum or does not match its text is ignored and
 rewritten; a chunk that turns out malformed when it is filled in (possible
 only for an entry forged with a valid checksum) raises
@@ -54,6 +56,7 @@ from tvix_eval.syntax.parser import parse_source
 
 __all__ = [
     "CHUNK_SPAN",
+    "MAX_ENTRIES",
     "PARSER_VERSION",
     "CacheEntryCorrupt",
     "cache_dir",
@@ -69,6 +72,10 @@ PARSER_VERSION = "3"
 #: Nodes spanning at least this many characters of source get a chunk of their own.
 CHUNK_SPAN = 512
 
+#: Most entries a cache directory keeps (pruned, least recently used first, now and then).
+MAX_ENTRIES = 4096
+
+_PRUNE_PREFIX = "00"
 _MAGIC = b"TVXP3\n"
 _HEADER = struct.Struct("<32sQ")  # SHA-256 of the text, number of chunks
 _ROW = 5  # table row: payload offset, length, class number, start, end
@@ -221,7 +228,9 @@ class _ChunkUnpickler(pickle.Unpickler):
 class _Entry:
     """A loaded cache entry: makes unfilled nodes and fills them in from their chunks."""
 
-    def __init__(self, payload: bytes, source: Source, text_hash: bytes, where: str) -> None:
+    def __init__(
+        self, payload: bytes | memoryview, source: Source, text_hash: bytes, where: str
+    ) -> None:
         stored_hash, count = _HEADER.unpack_from(payload)
         if stored_hash != text_hash:
             raise ValueError("cache entry is for another text")
@@ -281,7 +290,10 @@ class _Entry:
 
 
 def decode(
-    payload: bytes, source: Source, text_hash: bytes | None = None, where: str = "<memory>"
+    payload: bytes | memoryview,
+    source: Source,
+    text_hash: bytes | None = None,
+    where: str = "<memory>",
 ) -> A.Expr:
     """The tree in ``payload`` for the text of ``source`` (unfilled; see the module doc).
 
@@ -310,13 +322,35 @@ def _load(path: FsPath, source: Source, text_hash: bytes) -> A.Expr | None:
     head = len(_MAGIC) + 32
     if not blob.startswith(_MAGIC) or len(blob) < head:
         return None
-    payload = blob[head:]
+    payload = memoryview(blob)[head:]
     if hashlib.sha256(payload).digest() != blob[len(_MAGIC) : head]:
         return None
     try:
-        return decode(payload, source, text_hash, str(path))
+        tree = decode(payload, source, text_hash, str(path))
     except Exception:  # any malformed entry is simply not used
         return None
+    with contextlib.suppress(OSError):
+        os.utime(path)  # recently used: kept by _prune
+    return tree
+
+
+def _prune(directory: FsPath) -> None:
+    """Keep at most :data:`MAX_ENTRIES` entries: remove the least recently used quarter."""
+    entries: list[tuple[float, str]] = []
+    try:
+        with os.scandir(directory) as it:
+            for entry in it:
+                if entry.name.endswith(".parse") and not entry.name.startswith("."):
+                    with contextlib.suppress(OSError):
+                        entries.append((entry.stat().st_mtime, entry.path))
+    except OSError:
+        return
+    if len(entries) <= MAX_ENTRIES:
+        return
+    entries.sort()
+    for _, stale in entries[: len(entries) - MAX_ENTRIES * 3 // 4]:
+        with contextlib.suppress(OSError):
+            os.unlink(stale)
 
 
 def _store(path: FsPath, e: A.Expr) -> None:
@@ -332,6 +366,8 @@ def _store(path: FsPath, e: A.Expr) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    if path.name.startswith(_PRUNE_PREFIX):  # one store in 256, chosen by the key
+        _prune(path.parent)
 
 
 def parse_cached(text: str, file: str | None = None, *, directory: FsPath | None = None) -> A.Expr:
