@@ -186,14 +186,20 @@ def _run_lib(path: Path, **options: object) -> tuple[object, str]:
     return (total, to_python(where)), failure.value.render()
 
 
+@pytest.fixture
+def lib(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``_LIB`` in a file, with a parse cache of its own in ``tmp_path/cache``."""
+    monkeypatch.setenv("TVIX_CACHE_DIR", str(tmp_path / "cache"))
+    path = tmp_path / "lib.nix"
+    path.write_text(_LIB)
+    return path
+
+
 def test_imported_files_go_through_the_parse_cache(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    lib: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tvix_eval.syntax import cache
 
-    monkeypatch.setenv("TVIX_CACHE_DIR", str(tmp_path / "cache"))
-    lib = tmp_path / "lib.nix"
-    lib.write_text(_LIB)
     fresh = _run_lib(lib)
     assert len(list((tmp_path / "cache").glob("*.parse"))) == 1
 
@@ -210,16 +216,13 @@ def test_imported_files_go_through_the_parse_cache(
 
 @pytest.mark.parametrize("how", ["option", "environment"])
 def test_parse_cache_can_be_turned_off(
-    how: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    how: str, lib: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("TVIX_CACHE_DIR", str(tmp_path / "cache"))
     options: dict[str, object] = {}
     if how == "option":
         options["parse_cache"] = False
     else:
         monkeypatch.setenv("TVIX_PARSE_CACHE", "0")
-    lib = tmp_path / "lib.nix"
-    lib.write_text(_LIB)
     assert _run_lib(lib, **options)[0][0] == 2450
     assert not (tmp_path / "cache").exists()
 
@@ -238,15 +241,12 @@ def test_freeze_compiled_moves_code_out_of_the_collector() -> None:
 
 
 def test_forged_cache_entry_is_discarded_and_the_file_parsed_afresh(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    lib: Path, tmp_path: Path
 ) -> None:
     import hashlib
 
     from tvix_eval.syntax import cache
 
-    monkeypatch.setenv("TVIX_CACHE_DIR", str(tmp_path / "cache"))
-    lib = tmp_path / "lib.nix"
-    lib.write_text(_LIB)
     fresh = _run_lib(lib)
     [entry] = (tmp_path / "cache").glob("*.parse")
     good = entry.read_bytes()
