@@ -121,3 +121,35 @@ def test_fetch_git_dirty_matches_nix(tvix: Tvix, nix: Tvix, repo: Path) -> None:
     ours = tvix("instantiate", "--eval", "--strict", "-E", expr)
     assert ours.out == theirs.out
     assert ours.err == theirs.err
+
+
+def _change(repo: Path, change: str) -> Path:
+    """Put ``repo`` (or a fresh repository beside it) into a state Nix 2.8 has to classify."""
+    if change == "staged-then-reverted":
+        (repo / "a.txt").write_text("staged\n")
+        _git(repo, "add", "a.txt")
+        (repo / "a.txt").write_text("hi\n")
+    elif change == "deleted-directory":
+        shutil.rmtree(repo / "d")
+    else:
+        repo = repo.parent / "fresh"
+        repo.mkdir()
+        _git(repo, "init", "-q", "-b", "main")
+        (repo / "f").write_text("f\n")
+        if change == "no-commits":
+            _git(repo, "add", "f")
+    return repo
+
+
+@pytest.mark.nix
+@pytest.mark.parametrize(
+    "change", ["staged-then-reverted", "deleted-directory", "no-commits", "nothing-staged"]
+)
+def test_fetch_git_dirtiness_matches_nix(tvix: Tvix, nix: Tvix, repo: Path, change: str) -> None:
+    """Nix 2.8 calls a tree dirty when ``git diff HEAD`` reports a change or there is no HEAD
+    commit, and copies the listed files that are still on disk."""
+    expr = f"let t = builtins.fetchGit {_change(repo, change)}; in [ t (builtins.readDir t) ]"
+    theirs = nix("--eval", "--strict", "-E", expr)
+    assert theirs.code == 0, theirs.err
+    ours = tvix("instantiate", "--eval", "--strict", "-E", expr)
+    assert (ours.out, ours.err) == (theirs.out, theirs.err)

@@ -8,10 +8,8 @@ path for an unpacked tarball or a Git checkout).
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import shutil
-import subprocess
 import sys
 import tarfile
 import tempfile
@@ -21,6 +19,8 @@ import urllib.request
 from typing import TYPE_CHECKING, Any
 
 from tvix_eval.io import EvalIOError
+
+from tvix_cli import gitrepo
 
 if TYPE_CHECKING:
     from tvix_cli.store_io import StoreIO
@@ -111,10 +111,11 @@ class Fetcher:
     def _fetch_git(self, args: dict[str, Any]) -> dict[str, Any]:
         """A Git checkout as Nix 2.8's ``fetchGit`` gives it: the tree at the revision (or, for
         a local repository with uncommitted changes and no ``rev``/``ref``, its tracked files)
-        in the store, and ``rev``, ``revCount``, ``lastModified``… beside it."""
+        in the store, and ``rev``, ``revCount``, ``lastModified``… beside it. With
+        ``submodules = true`` the submodules' trees are part of it, without ``.git`` files."""
         url: str = args["url"]
         name = args.get("name") or "source"
-        local = _local_repo(url)
+        local = gitrepo.local_repo(url)
         with tempfile.TemporaryDirectory(prefix="tvix-fetch-") as tmp:
             tree = os.path.join(tmp, "tree")
             os.mkdir(tree)
@@ -122,48 +123,47 @@ class Fetcher:
                 local is not None
                 and not args.get("rev")
                 and not args.get("ref")
-                and _git(url, "-C", local, "status", "--porcelain", "--untracked-files=no")
+                and gitrepo.is_dirty(url, local, bool(args.get("submodules")))
             ):
                 sys.stderr.write(f"warning: Git tree '{local}' is dirty\n")
                 return self._git_dirty(url, local, tree, name, args)
-            repo = local
-            if repo is None:
-                repo = os.path.join(tmp, "clone")
-                _git(url, "clone", "--quiet", "--bare", url, repo)
-            rev = args.get("rev") or _resolve_ref(url, repo, args.get("ref"))
-            archive = subprocess.run(
-                ["git", "-C", repo, "archive", "--format=tar", rev],
-                capture_output=True,
-                timeout=TIMEOUT,
-                check=False,
+            return self._git_commit(url, local, tmp, name, args)
+
+    def _git_commit(
+        self, url: str, local: str | None, tmp: str, name: str, args: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The tree of the commit ``rev``/``ref``/HEAD names (a bare clone first when the
+        repository is not local), unpacked into ``tmp``'s ``tree``."""
+        repo = local
+        if repo is None:
+            repo = os.path.join(tmp, "clone")
+            gitrepo.git(url, "clone", "--quiet", "--bare", url, repo)
+        rev = args.get("rev") or gitrepo.resolve_ref(url, repo, args.get("ref"))
+        tree = os.path.join(tmp, "tree")
+        if args.get("submodules"):
+            git_dir = os.path.join(tmp, "git")
+            gitrepo.checkout_with_submodules(
+                url, repo, rev, tree, origin=local or url, git_dir=git_dir
             )
-            if archive.returncode != 0:
-                raise EvalIOError(
-                    f"unable to fetch Git repository '{url}': "
-                    f"{archive.stderr.decode(errors='replace').strip()}"
-                )
-            with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-                tar.extractall(tree, filter="tar")
-            rev_count = int(_git(url, "-C", repo, "rev-list", "--count", rev))
-            last_modified = int(_git(url, "-C", repo, "log", "-1", "--format=%ct", rev))
-            return self._git_result(tree, name, args, rev, rev_count, last_modified)
+        else:
+            gitrepo.unpack_archive(url, repo, rev, tree)
+        rev_count = int(gitrepo.git(url, "-C", repo, "rev-list", "--count", rev))
+        last_modified = int(gitrepo.git(url, "-C", repo, "log", "-1", "--format=%ct", rev))
+        return self._git_result(tree, name, args, rev, rev_count, last_modified)
 
     def _git_dirty(
         self, url: str, repo: str, tree: str, name: str, args: dict[str, Any]
     ) -> dict[str, Any]:
-        listed = _git(url, "-C", repo, "ls-files", "-z", strip=False)
-        for rel in filter(None, listed.split("\0")):
-            source = os.path.join(repo, rel)
-            target = os.path.join(tree, rel)
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            if os.path.islink(source):
-                os.symlink(os.readlink(source), target)
-            elif os.path.isfile(source):
-                shutil.copy2(source, target)
-        try:
-            last_modified = int(_git(url, "-C", repo, "log", "-1", "--format=%ct", "HEAD"))
-        except EvalIOError:
-            last_modified = 0
+        """The working tree's files Git lists (with submodules': those of each checked-out
+        submodule, recursively), as they are on disk; no revision, and the time of HEAD."""
+        argv = ["-C", repo, "ls-files", "-z"]
+        if args.get("submodules"):
+            argv.append("--recurse-submodules")
+        listed = set(filter(None, gitrepo.git(url, *argv, strip=False).split("\0")))
+        gitrepo.copy_listed(repo, tree, listed, gitrepo.parents(listed))
+        last_modified = 0
+        if gitrepo.has_head(url, repo):
+            last_modified = int(gitrepo.git(url, "-C", repo, "log", "-1", "--format=%ct", "HEAD"))
         return self._git_result(tree, name, args, "0" * 40, 0, last_modified)
 
     def _git_result(  # noqa: PLR0917
@@ -190,41 +190,6 @@ class Fetcher:
             "submodules": bool(args.get("submodules", False)),
             "narHash": nar_hash,
         }
-
-
-def _local_repo(url: str) -> str | None:
-    """The directory of a local repository URL (a path or ``file://``), else None."""
-    if url.startswith("/"):
-        return url
-    if url.startswith("file://"):
-        from urllib.parse import unquote, urlparse
-
-        return unquote(urlparse(url).path)
-    return None
-
-
-def _resolve_ref(url: str, repo: str, ref: str | None) -> str:
-    """The commit a ``ref`` names (``HEAD`` when none; a bare name is a branch, as in Nix)."""
-    if ref is None:
-        ref = "HEAD"
-    elif not ref.startswith("refs/") and ref != "HEAD":
-        ref = "refs/heads/" + ref
-    return _git(url, "-C", repo, "rev-parse", "--verify", "--quiet", ref + "^{commit}")
-
-
-def _git(url: str, *argv: str, strip: bool = True) -> str:
-    """Run ``git argv…``; its stdout, or an error naming the repository."""
-    try:
-        proc = subprocess.run(["git", *argv], capture_output=True, timeout=TIMEOUT, check=True)
-    except subprocess.CalledProcessError as e:
-        detail = e.stderr.decode(errors="replace").strip()
-        raise EvalIOError(
-            f"unable to fetch Git repository '{url}'" + (f": {detail}" if detail else "")
-        ) from None
-    except (OSError, subprocess.SubprocessError) as e:
-        raise EvalIOError(f"unable to fetch Git repository '{url}': {e}") from None
-    out = proc.stdout.decode(errors="surrogateescape")
-    return out.strip() if strip else out
 
 
 def _check_hash(url: str, expected: str | None, actual_hex: str) -> None:
