@@ -3,7 +3,13 @@
 Measures, interleaving the two tools and keeping the best of several runs (the
 machine may be shared):
   export  — rendering the stored path as NAR vs ``nix-store --dump`` of the tree;
-  ingest  — NAR → a fresh store vs ``nix-store --restore`` into a fresh directory;
+  ingest  — NAR → a fresh store (until its data is durable: the services are
+            closed) vs ``nix-store --restore`` into a fresh directory (which does
+            not sync); a ``sync`` after each run is not timed. The store (one
+            file) is deleted after each run, the restored trees only at the end:
+            for minutes after thousands of files were deleted, ext4's inode
+            allocator skips the freed inodes one by one and ``--restore`` takes
+            several times as long;
   fuse    — sequential read of the largest file through ``tvix-store mount``.
 
 Each run records wall time and CPU time (this process's plus its children's,
@@ -57,15 +63,28 @@ def _cpu() -> float:
     return time.process_time() + children.ru_utime + children.ru_stime
 
 
-def best_of(runs: int, fns: dict[str, Callable[[], None]]) -> dict[str, list[tuple[float, float]]]:
-    """(wall, cpu) seconds of each function over ``runs`` interleaved rounds."""
+Timed = Callable[[], None] | tuple[Callable[[], None], Callable[[], None]]
+"""What ``best_of`` runs: a function, or a function and its untimed clean-up."""
+
+
+def best_of(runs: int, fns: dict[str, Timed]) -> dict[str, list[tuple[float, float]]]:
+    """(wall, cpu) seconds of each function over ``runs`` interleaved rounds.
+
+    A clean-up (deleting what a run wrote, or a ``sync``) is not timed and is
+    followed by a ``sync``, so that no run pays for writing back what an
+    earlier one left.
+    """
     times: dict[str, list[tuple[float, float]]] = {name: [] for name in fns}
     for _ in range(runs):
-        for name, fn in fns.items():
+        for name, timed in fns.items():
+            fn, cleanup = timed if isinstance(timed, tuple) else (timed, None)
             cpu = _cpu()
             start = time.perf_counter()
             fn()
             times[name].append((time.perf_counter() - start, _cpu() - cpu))
+            if cleanup is not None:
+                cleanup()
+                os.sync()
     return times
 
 
@@ -166,28 +185,34 @@ def run(size_mb: int = 300, runs: int = 5, workdir: Path | None = None) -> list[
         show("NAR export incl. start-up", "tvix-store export (command)", "nix-store --dump", times),
     ]
 
+    target, restored = work / "target", work / "restored"
+    for path in (target, restored):
+        shutil.rmtree(path, ignore_errors=True)
+    restored.mkdir()
     counter = [0]
+
+    def remove_target() -> None:
+        shutil.rmtree(target)
 
     def nix_restore() -> None:
         counter[0] += 1
-        target = work / f"restored{counter[0]}"
         with open(nar_file, "rb") as f:
-            subprocess.run(["nix-store", "--restore", str(target)], stdin=f, check=True)
-        shutil.rmtree(target)
+            subprocess.run(
+                ["nix-store", "--restore", str(restored / str(counter[0]))], stdin=f, check=True
+            )
 
     def tvix_ingest() -> None:
-        counter[0] += 1
-        url = f"lmdb://{work / f'ingest{counter[0]}'}"
+        url = f"lmdb://{target}"
         b = blob_service_from_url(url)
         d = directory_service_from_url(url)
         with open(nar_file, "rb") as f:
             ingest_nar(f, b, d, b"x")
         d.close()
         b.close()
-        shutil.rmtree(work / f"ingest{counter[0]}")
 
-    times = best_of(runs, {"tvix-store ingest (fresh lmdb)": tvix_ingest,
-                           "nix-store --restore": nix_restore})  # fmt: skip
+    times = best_of(runs, {"tvix-store ingest (fresh lmdb)": (tvix_ingest, remove_target),
+                           "nix-store --restore": (nix_restore, os.sync)})  # fmt: skip
+    shutil.rmtree(restored)
     rows.append(show("NAR ingest", "tvix-store ingest (fresh lmdb)", "nix-store --restore", times))
 
     infos.close()

@@ -252,3 +252,30 @@ def test_concurrent_readers(blob_service: BlobService) -> None:
     for t in threads:
         t.join()
     assert results == [data[i * 1000 :] for i in range(len(results))]
+
+
+def test_batch_stores_whole_blobs(blob_service: BlobService) -> None:
+    blobs = [b"", BLOB_A, BLOB_B, os.urandom(1 << 20), os.urandom((1 << 20) + 1)]
+    with blob_service.open_batch() as batch:
+        digests = [batch.add(data) for data in blobs]
+        batch.add(bytearray(BLOB_A))  # again, from a mutable buffer
+    assert digests == [B3Digest.of(data) for data in blobs]
+    for data, digest in zip(blobs, digests, strict=True):
+        assert blob_service.read_all(digest) == data
+
+
+def test_batch_flush_makes_blobs_visible(blob_service: BlobService) -> None:
+    with blob_service.open_batch() as batch:
+        digest = batch.add(BLOB_A)
+        batch.flush()
+        assert blob_service.read_all(digest) == BLOB_A
+        batch.flush()  # nothing left: a no-op
+
+
+def test_batch_failing_block_raises_its_own_error(blob_service: BlobService) -> None:
+    """A backend may drop what it kept back; the caller's exception is what comes out."""
+    data = os.urandom(100)
+    with pytest.raises(RuntimeError, match="caller failed"), blob_service.open_batch() as batch:
+        assert batch.add(data) == B3Digest.of(data)
+        raise RuntimeError("caller failed")
+    assert blob_service.put(data) == B3Digest.of(data)

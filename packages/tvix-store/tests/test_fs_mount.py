@@ -164,3 +164,27 @@ def test_mount_looks_like_a_real_store_path(
     ours = mountpoint / os.path.basename(store_path)
     listing = "find . -printf '%y %m %T@ %p %l\\n' | sort"
     assert _sh(ours, listing) == _sh(real, listing)
+
+
+def test_mount_keeps_stderr_quiet(mounted: tuple[Path, str], workdir: Path) -> None:
+    """A mount that serves reads and is unmounted says nothing on stderr (no libfuse noise)."""
+    _, store_path = mounted
+    mountpoint = workdir / "quiet"
+    mountpoint.mkdir()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tvix_store", "mount", str(mountpoint)],
+        env={**os.environ, **_env(workdir)},
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while not os.path.ismount(mountpoint):
+            assert process.poll() is None and time.monotonic() < deadline, "mount failed"
+            time.sleep(0.05)
+        big = mountpoint / os.path.basename(store_path) / "share" / "big"
+        assert len(big.read_bytes()) == (4 << 20) + 123
+    finally:
+        subprocess.run(["fusermount3", "-u", str(mountpoint)], check=False)
+        _, err = process.communicate(timeout=20)
+    assert process.returncode == 0
+    assert err.decode() == ""

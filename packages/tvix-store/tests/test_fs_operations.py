@@ -212,3 +212,19 @@ def test_deep_paths_resolve_without_recursion(memory_store: Store) -> None:
     s.path_infos.put(build_path_info(root, 0, bytes(32)))
     fs = StoreFs(s.blobs, s.directories, s.path_infos)
     assert fs.readlink(f"/{DIR_NAME}" + "/d" * depth + "/l") == "t"
+
+
+def test_fuse_thread_options_only_for_libfuse3() -> None:
+    """libfuse 3 gets a bound on idle threads (its default makes it complain on stderr)."""
+    from types import SimpleNamespace
+
+    from tvix_store.fs.mount import MAX_IDLE_THREADS, _thread_options
+
+    libfuse3, libfuse2 = (
+        SimpleNamespace(fuse_version_major=3),
+        SimpleNamespace(fuse_version_major=2),
+    )
+    assert _thread_options(libfuse3, threads=True) == {"max_idle_threads": MAX_IDLE_THREADS}
+    assert _thread_options(libfuse3, threads=False) == {}
+    assert _thread_options(libfuse2, threads=True) == {}
+    assert _thread_options(SimpleNamespace(), threads=True) == {}

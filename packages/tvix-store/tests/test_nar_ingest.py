@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import os
 from pathlib import Path
 
@@ -156,3 +157,88 @@ def test_round_trip_matches_dump(
     write_nar(out, result.root, blobs, directories)
     assert out.getvalue() == expected.getvalue()
     assert result.nar_sha256 == hashlib.sha256(expected.getvalue()).digest()
+
+
+class _Trickle:
+    """A stream that hands out at most ``step`` bytes per read, like a slow pipe."""
+
+    def __init__(self, data: bytes, step: int) -> None:
+        self._data = memoryview(data)
+        self._step = step
+
+    def read(self, size: int, /) -> bytes:
+        piece = bytes(self._data[: min(size, self._step)])
+        self._data = self._data[len(piece) :]
+        return piece
+
+
+def _sized_tree(root: Path) -> None:
+    """Files around the chunk size, and more small files than a blob batch holds."""
+    from tvix_castore.blobservice.base import CHUNK_SIZE
+    from tvix_castore.blobservice.lmdb import BATCH_BLOBS
+
+    root.mkdir()
+    for size in (0, 1, CHUNK_SIZE - 1, CHUNK_SIZE, CHUNK_SIZE + 1, 2 * CHUNK_SIZE + 3):
+        (root / f"f{size}").write_bytes(os.urandom(size))
+    many = root / "many"
+    many.mkdir()
+    for i in range(BATCH_BLOBS + 10):
+        (many / f"{i:05}").write_bytes(b"%d" % (i % 700))
+
+
+@pytest.mark.parametrize("step", [None, 4093], ids=["whole", "trickle"])
+def test_round_trip_of_chunk_sized_files(store: Store, tmp_path: Path, step: int | None) -> None:
+    _sized_tree(tmp_path / "t")
+    expected = io.BytesIO()
+    dump_path(tmp_path / "t", expected)
+    nar = expected.getvalue()
+    stream = io.BytesIO(nar) if step is None else _Trickle(nar, step)
+    result = ingest_nar(stream, store.blobs, store.directories, b"t")
+    assert result.nar_size == len(nar)
+    assert result.nar_sha256 == hashlib.sha256(nar).digest()
+    assert _render(result.root, store) == nar
+
+
+def test_truncated_nar_stores_no_graph(store: Store, tmp_path: Path) -> None:
+    _sized_tree(tmp_path / "t")
+    expected = io.BytesIO()
+    dump_path(tmp_path / "t", expected)
+    nar = expected.getvalue()
+    with pytest.raises(NarIngestError, match="truncated"):
+        ingest_nar(io.BytesIO(nar[:-100]), store.blobs, store.directories, b"t")
+    from tvix_castore.registry import blob_service_from_url, directory_service_from_url
+
+    reference = ingest_nar(
+        io.BytesIO(nar), blob_service_from_url("memory://"), directory_service_from_url("memory://")
+    )
+    assert isinstance(reference.root, DirectoryNode)
+    assert store.directories.get(reference.root.digest) is None
+    result = ingest_nar(io.BytesIO(nar), store.blobs, store.directories, b"t")
+    assert isinstance(result.root, DirectoryNode)
+    assert result.root.digest == reference.root.digest
+    assert _render(result.root, store) == nar
+
+
+@pytest.mark.parametrize("step", [None, 70_001], ids=["readinto", "read-only"])
+def test_hashing_reader_reuses_blocks_safely(step: int | None) -> None:
+    """Reading many blocks' worth in odd sizes gives back every byte, counted and hashed."""
+    from tvix_store.nar.hashing import READ_BLOCK, HashingReader
+
+    data = os.urandom(11 * READ_BLOCK + 12345)
+    reader = HashingReader(io.BytesIO(data) if step is None else _Trickle(data, step))
+    out = bytearray()
+    sizes = [1, 7, 300_000, READ_BLOCK, 3 * READ_BLOCK, 65_536]
+    for i in itertools.count():
+        size = sizes[i % len(sizes)]
+        if i % 2:
+            buffer = memoryview(bytearray(size))
+            got = reader.readinto(buffer)
+            out += buffer[:got]
+        else:
+            got = len(piece := reader.read(size))
+            out += piece
+        if not got:
+            break
+    assert out == data
+    assert reader.size == len(data)
+    assert reader.digest() == hashlib.sha256(data).digest()

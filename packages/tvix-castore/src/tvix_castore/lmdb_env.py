@@ -12,11 +12,15 @@ Durability: each put is one LMDB transaction, so a commit is atomic and never
 half-visible, and a committed put survives a crash of the process. The
 environment is flushed to disk (fsync) when a directory graph is committed and
 when a service is closed; ``?sync=always`` flushes on every commit instead
-(slower, survives power loss at any point).
+(slower, survives power loss at any point). While blob data streams in, a
+flush also starts on a helper thread after every :data:`FLUSH_AHEAD_BYTES`,
+so that the data goes to disk while the upload goes on and the flush that
+makes a graph durable has little left to write.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -28,6 +32,9 @@ from tvix_castore.registry import ServiceUrl, require_no_host, require_no_query
 
 DEFAULT_MAP_SIZE = 1 << 40
 """Address space reserved for the map (the file only grows as data is written)."""
+
+FLUSH_AHEAD_BYTES = 64 << 20
+"""Blob data committed since the last flush that makes a flush start in the background."""
 
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 
@@ -60,6 +67,9 @@ class LmdbEnvironment:
         except (OSError, lmdb.Error) as e:
             raise StorageError(f"unable to open lmdb store at {path}: {e}") from None
         self._refs = 0
+        self._flush_lock = threading.Lock()
+        self._unflushed = 0
+        self._flusher: threading.Thread | None = None
 
     def flush(self) -> None:
         """Force committed data to disk."""
@@ -69,6 +79,36 @@ class LmdbEnvironment:
             self.env.sync(True)
         except lmdb.Error as e:
             raise StorageError(f"unable to flush lmdb store at {self.path}: {e}") from None
+
+    def committed(self, size: int) -> None:
+        """Note that ``size`` bytes of data were committed; may start a flush in the background."""
+        if self.sync_always:
+            return
+        with self._flush_lock:
+            self._unflushed += size
+            if self._unflushed < FLUSH_AHEAD_BYTES or (
+                self._flusher is not None and self._flusher.is_alive()
+            ):
+                return
+            self._unflushed = 0
+            self._flusher = threading.Thread(
+                target=self._flush_ahead, name="lmdb-flush-ahead", daemon=True
+            )
+            self._flusher.start()
+
+    def _flush_ahead(self) -> None:
+        import lmdb
+
+        with contextlib.suppress(lmdb.Error):  # the flush that counts reports failures
+            self.env.sync(True)
+
+    def close(self) -> None:
+        """Close the environment, once a flush running in the background is done with it."""
+        with self._flush_lock:
+            flusher, self._flusher = self._flusher, None
+        if flusher is not None:
+            flusher.join()
+        self.env.close()
 
 
 _lock = threading.Lock()
@@ -136,6 +176,6 @@ def release_environment(env: LmdbEnvironment) -> None:
     try:
         env.flush()
     finally:
-        env.env.close()
+        env.close()
         if env.temporary:
             shutil.rmtree(env.path, ignore_errors=True)

@@ -150,6 +150,49 @@ class BlobWriter(ABC):
             self.close()
 
 
+class BlobBatch:
+    """Whole blobs stored together, for a caller that adds many small ones in a row.
+
+    Made by :meth:`BlobService.open_batch`. :meth:`add` hashes a blob at once
+    and returns its digest; a backend may keep the blob back and write several
+    in one go. A blob is stored (visible, and as durable as after
+    :meth:`BlobService.put`) once a :meth:`flush` returned, which happens by
+    itself when the batch has grown past the backend's bound and when a
+    ``with`` block ends without an error; an error, or :meth:`abort`, drops
+    what was kept back. Until it is written the batch holds on to each added
+    blob: a caller must not change it. Used from one thread at a time.
+
+    This default stores every blob as it is added.
+    """
+
+    def __init__(self, service: BlobService) -> None:
+        self._service = service
+
+    def add(self, data: BytesLike) -> B3Digest:
+        """Add one blob; returns its digest."""
+        return self._service.put(data)
+
+    def flush(self) -> None:
+        """Store every blob added so far."""
+
+    def abort(self) -> None:
+        """Drop the blobs not stored yet."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.flush()
+        else:
+            self.abort()
+
+
 class BlobReadSession:
     """Whole blobs read one after the other, for a consumer that passes them straight on.
 
@@ -159,9 +202,11 @@ class BlobReadSession:
     the next call on the session (or on the iterator), so consume or copy each
     before asking for the next. Every blob is checked against its digest: a
     corrupt blob raises StorageError at the latest before its last piece is
-    handed out. A backend may also check later, on another thread; so a
-    consumer that must not present unchecked data as complete (a NAR renderer)
-    calls :meth:`verify` before its last bytes.
+    handed out; or, in a session opened with ``deferred_checks``, possibly
+    only later (the backend checks on another thread while the consumer goes
+    on), from a later call or from :meth:`verify`. Either way, a consumer that
+    must not present unchecked data as complete (a NAR renderer) calls
+    :meth:`verify` before its last bytes.
 
     This default reads through :meth:`BlobService.open_read`, which checks as
     it reads.
@@ -241,9 +286,17 @@ class BlobService(ABC):
         """Store several blobs given whole; backends may do it in one transaction."""
         return [self.put(data) for data in blobs]
 
-    def read_session(self) -> BlobReadSession:
+    def open_batch(self) -> BlobBatch:
+        """A batch for storing many whole blobs in a row; see :class:`BlobBatch`."""
+        return BlobBatch(self)
+
+    def read_session(self, *, deferred_checks: bool = False) -> BlobReadSession:
         """A session for reading many whole blobs in a row (rendering a NAR), which a backend
-        may make faster than :meth:`open_read` per blob; see :class:`BlobReadSession`."""
+        may make faster than :meth:`open_read` per blob; see :class:`BlobReadSession`.
+
+        ``deferred_checks`` lets the backend check blobs after handing them out, for a
+        consumer that calls :meth:`BlobReadSession.verify` before it relies on them.
+        """
         return BlobReadSession(self)
 
     def read_all(self, digest: B3Digest) -> bytes | None:

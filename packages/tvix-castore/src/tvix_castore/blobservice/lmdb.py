@@ -5,13 +5,15 @@ then the data. A larger blob has a header there (a one byte, its size, the
 chunk size and the id of its chunk set) and its data in 1 MiB chunks in the
 ``chunks`` database, keyed by chunk-set id and index.
 
-A writer streams full chunks into a fresh chunk set in batches, so neither
-memory nor temporary files grow with the blob. Until the header is written
-(in one transaction, on close) no record refers to the set, so the blob is
-invisible; aborting deletes the set. The set is listed in ``pending`` while
-the upload runs, so the chunks of an upload cut short by a crash can be
-found and removed by :meth:`LmdbBlobService.collect_garbage`. Data is checked
-against the digest as it is read.
+A writer streams full chunks into a fresh chunk set as they arrive (one
+transaction per chunk), so neither memory nor temporary files grow with the
+blob. Until the header is written (in one transaction, on close) no record
+refers to the set, so the blob is invisible; aborting deletes the set. The set
+is listed in ``pending`` while the upload runs, so the chunks of an upload cut
+short by a crash can be found and removed by
+:meth:`LmdbBlobService.collect_garbage`. Small blobs given whole can be
+written many to a transaction through a batch. Data is checked against the
+digest as it is read.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import blake3
 
 from tvix_castore.blobservice.base import (
     CHUNK_SIZE,
+    BlobBatch,
     BlobReader,
     BlobReadSession,
     BlobService,
@@ -33,6 +36,7 @@ from tvix_castore.blobservice.base import (
     BlobWriter,
     BytesLike,
 )
+from tvix_castore.blobservice.checker import BackgroundChecker
 from tvix_castore.blobservice.memory import BytesBlobReader, resolve_seek
 from tvix_castore.blobservice.verify import SequentialVerifier
 from tvix_castore.digests import B3Digest
@@ -46,8 +50,6 @@ SET_ID_LEN = 16
 _HEADER = struct.Struct(">QI16s")
 _INDEX = struct.Struct(">Q")
 _TIME = struct.Struct(">d")
-STAGE_BATCH = 16
-"""A writer commits its chunks in transactions of this many chunks."""
 SESSION_SNAPSHOT_SECONDS = 1.0
 """A read session moves to a fresh read transaction (at the next chunk) after this long, so
 that a slow consumer does not keep an old snapshot (and the pages it pins) alive."""
@@ -140,19 +142,24 @@ class LmdbReadSession(BlobReadSession):
     All reads happen in one read transaction (renewed, between two pieces,
     every :data:`SESSION_SNAPSHOT_SECONDS` so that a slow consumer does not pin
     an old snapshot), so nothing is copied on the way from the map to the
-    consumer. A small blob is checked before it is handed out; a chunked one is
+    consumer. A small blob is checked before it is handed out. A chunked one is
     hashed chunk by chunk on all cores (blake3 releases the GIL and splits a
     chunk between threads), and its last chunk is handed out only once the
-    digest matched.
+    digest matched; or, with ``deferred_checks``, its chunks are hashed by a
+    :class:`~tvix_castore.blobservice.checker.BackgroundChecker` while the
+    consumer goes on, and :meth:`verify` waits for that.
     """
 
-    def __init__(self, service: LmdbBlobService) -> None:
+    def __init__(self, service: LmdbBlobService, *, deferred_checks: bool = False) -> None:
         super().__init__(service)
         self._env = service._env
         self._lmdb = service
         self._txn: Any = None
         self._started = 0.0
         self._closed = False
+        self._checker = (
+            BackgroundChecker(f"lmdb store {self._env.path}") if deferred_checks else None
+        )
 
     def _get(self, key: bytes, db: Any, digest: B3Digest) -> memoryview | None:
         import lmdb
@@ -162,6 +169,8 @@ class LmdbReadSession(BlobReadSession):
         now = time.monotonic()
         try:
             if self._txn is not None and now - self._started > SESSION_SNAPSHOT_SECONDS:
+                if self._checker is not None:
+                    self._checker.wait()  # it may still be hashing views into this snapshot
                 self._txn.abort()
                 self._txn = None
             if self._txn is None:
@@ -182,7 +191,19 @@ class LmdbReadSession(BlobReadSession):
                 raise StorageError(f"blob {digest} in {self._env.path} is corrupt: wrong digest")
             return iter((data,))
         size, chunk_size, set_id = self._lmdb._parse_header(digest, bytes(value))
+        if self._checker is not None:
+            return self._chunked_deferred(self._checker, digest, size, chunk_size, set_id)
         return self._chunked(digest, size, chunk_size, set_id)
+
+    def _chunk(
+        self, digest: B3Digest, size: int, chunk_size: int, set_id: bytes, index: int
+    ) -> memoryview:
+        data = self._get(chunk_key(set_id, index), self._env.chunks, digest)
+        expected = min(chunk_size, size - index * chunk_size)
+        if data is None or len(data) != expected:
+            found = "missing" if data is None else f"{len(data)} bytes instead of {expected}"
+            raise StorageError(f"blob {digest} is corrupt: chunk {index} is {found}")
+        return data
 
     def _chunked(
         self, digest: B3Digest, size: int, chunk_size: int, set_id: bytes
@@ -190,11 +211,7 @@ class LmdbReadSession(BlobReadSession):
         hasher = blake3.blake3(max_threads=blake3.blake3.AUTO)
         last = max(0, (size - 1) // chunk_size)
         for index in range(last + 1):
-            data = self._get(chunk_key(set_id, index), self._env.chunks, digest)
-            expected = min(chunk_size, size - index * chunk_size)
-            if data is None or len(data) != expected:
-                found = "missing" if data is None else f"{len(data)} bytes instead of {expected}"
-                raise StorageError(f"blob {digest} is corrupt: chunk {index} is {found}")
+            data = self._chunk(digest, size, chunk_size, set_id, index)
             hasher.update(data)
             if index == last and hasher.digest() != digest:
                 raise StorageError(
@@ -203,8 +220,29 @@ class LmdbReadSession(BlobReadSession):
                 )
             yield data
 
+    def _chunked_deferred(
+        self,
+        checker: BackgroundChecker,
+        digest: B3Digest,
+        size: int,
+        chunk_size: int,
+        set_id: bytes,
+    ) -> Iterator[memoryview]:
+        hasher = checker.hasher()
+        for index in range(max(0, (size - 1) // chunk_size) + 1):
+            data = self._chunk(digest, size, chunk_size, set_id, index)
+            checker.feed(hasher, data, digest)
+            yield data
+        checker.end(hasher, digest)
+
+    def verify(self) -> None:
+        if self._checker is not None:
+            self._checker.wait()
+
     def close(self) -> None:
         self._closed = True
+        if self._checker is not None:
+            self._checker.close()  # before the views it may be hashing go away
         if self._txn is not None:
             self._txn.abort()
             self._txn = None
@@ -216,14 +254,21 @@ def _immutable(data: bytes | memoryview) -> bool:
 
 
 class LmdbBlobWriter(BlobWriter):
-    """Streams a blob into a fresh chunk set and publishes it with one header record on close."""
+    """Streams a blob into a fresh chunk set and publishes it with one header record on close.
+
+    Each full chunk is written in a transaction of its own as soon as it is
+    complete; LMDB copies it, so the caller's buffer is free again when
+    ``write`` returns and nothing is copied on the way. Only the first full
+    chunk is kept back (a blob of exactly one chunk is stored inline) until the
+    blob proves longer.
+    """
 
     def __init__(self, service: LmdbBlobService) -> None:
         super().__init__()
         self._env = service._env
         self._hasher = blake3.blake3()
         self._buffer = bytearray()
-        self._ready: list[bytes | memoryview] = []
+        self._held: bytearray | bytes | memoryview | None = None
         self._set_id = os.urandom(SET_ID_LEN)
         self._staged = 0
         self._size = 0
@@ -231,49 +276,61 @@ class LmdbBlobWriter(BlobWriter):
     def _write(self, data: bytes | memoryview) -> None:
         self._hasher.update(data)
         self._size += len(data)
-        if not self._buffer and len(data) == CHUNK_SIZE and _immutable(data):
-            self._ready.append(data)
-        else:
-            self._buffer += data
-            while len(self._buffer) >= CHUNK_SIZE:
-                self._ready.append(bytes(self._buffer[:CHUNK_SIZE]))
-                del self._buffer[:CHUNK_SIZE]
-        if len(self._ready) >= STAGE_BATCH:
-            self._stage()
+        view = memoryview(data)
+        if self._buffer:
+            take = CHUNK_SIZE - len(self._buffer)
+            self._buffer += view[:take]
+            view = view[take:]
+            if len(self._buffer) < CHUNK_SIZE:
+                return
+            chunk, self._buffer = self._buffer, bytearray()
+            self._full_chunk(chunk)
+        while len(view) >= CHUNK_SIZE:
+            self._full_chunk(view[:CHUNK_SIZE])
+            view = view[CHUNK_SIZE:]
+        if view:
+            self._buffer += view
 
-    def _stage(self) -> None:
-        """Write the ready chunks under the (not yet referenced) chunk set."""
+    def _full_chunk(self, chunk: bytearray | bytes | memoryview) -> None:
+        """Write a complete chunk, or keep it if it is the first (then it must outlive the
+        caller's buffer: a bytearray is the writer's own, other mutable data is copied)."""
+        if self._held is None and self._staged == 0:
+            keep = isinstance(chunk, bytearray) or _immutable(chunk)
+            self._held = chunk if keep else bytes(chunk)
+            return
+        if self._held is not None:
+            held, self._held = self._held, None
+            self._stage(held)
+        self._stage(chunk)
+
+    def _stage(self, chunk: bytes | bytearray | memoryview) -> None:
+        """Write one chunk under the (not yet referenced) chunk set."""
         import lmdb
 
         try:
             with self._env.env.begin(write=True) as txn:
                 if self._staged == 0:
                     txn.put(self._set_id, _TIME.pack(time.time()), db=self._env.pending)
-                for chunk in self._ready:
-                    txn.put(chunk_key(self._set_id, self._staged), chunk, db=self._env.chunks)
-                    self._staged += 1
+                txn.put(chunk_key(self._set_id, self._staged), chunk, db=self._env.chunks)
         except lmdb.Error as e:
             raise lmdb_failure("store blob data", self._env, e) from None
-        self._ready = []
+        self._staged += 1
+        self._env.committed(len(chunk))
 
     def _commit(self) -> B3Digest:
         import lmdb
 
         digest = B3Digest(self._hasher.digest())
         env = self._env
-        if self._size > CHUNK_SIZE and len(self._ready) > STAGE_BATCH // 2:
-            self._stage()
+        rest = [piece for piece in (self._held, self._buffer) if piece]
         try:
             with env.env.begin(write=True) as txn:
                 if txn.get(digest, db=env.blobs) is not None:
                     _delete_set(txn, env, self._set_id, self._staged)
                 elif self._size <= CHUNK_SIZE:
-                    data = self._ready[0] if self._ready else bytes(self._buffer)
-                    txn.put(digest, INLINE + data, db=env.blobs)
+                    txn.put(digest, INLINE + (rest[0] if rest else b""), db=env.blobs)
                 else:
-                    for chunk in (
-                        [*self._ready, bytes(self._buffer)] if self._buffer else self._ready
-                    ):
+                    for chunk in rest:
                         txn.put(chunk_key(self._set_id, self._staged), chunk, db=env.chunks)
                         self._staged += 1
                     txn.delete(self._set_id, db=env.pending)
@@ -281,14 +338,15 @@ class LmdbBlobWriter(BlobWriter):
                     txn.put(digest, header, db=env.blobs)
         except lmdb.Error as e:
             raise lmdb_failure(f"store blob {digest}", env, e) from None
+        env.committed(sum(map(len, rest)))
         self._staged = 0
-        self._ready, self._buffer = [], bytearray()
+        self._held, self._buffer = None, bytearray()
         return digest
 
     def _discard(self) -> None:
         import lmdb
 
-        self._ready, self._buffer = [], bytearray()
+        self._held, self._buffer = None, bytearray()
         if self._staged:
             try:
                 with self._env.env.begin(write=True) as txn:
@@ -296,6 +354,43 @@ class LmdbBlobWriter(BlobWriter):
             except lmdb.Error:
                 pass  # left for collect_garbage
             self._staged = 0
+
+
+BATCH_BYTES = 2 << 20
+"""A batch writes what it holds once it holds this many bytes..."""
+BATCH_BLOBS = 1024
+"""... or this many blobs: small transactions, each a few milliseconds of work."""
+
+
+class LmdbBlobBatch(BlobBatch):
+    """Keeps added blobs back and writes them in one transaction per batch.
+
+    One transaction for many small blobs writes the B-tree pages they share
+    once instead of once per blob. No transaction stays open between calls,
+    so other writers (and writers of large blobs in between) are not blocked.
+    """
+
+    def __init__(self, service: LmdbBlobService) -> None:
+        super().__init__(service)
+        self._lmdb = service
+        self._records: list[tuple[B3Digest, BytesLike]] = []
+        self._bytes = 0
+
+    def add(self, data: BytesLike) -> B3Digest:
+        digest = B3Digest.of(data)
+        self._records.append((digest, data))
+        self._bytes += len(data)
+        if self._bytes >= BATCH_BYTES or len(self._records) >= BATCH_BLOBS:
+            self.flush()
+        return digest
+
+    def flush(self) -> None:
+        records, self._records, self._bytes = self._records, [], 0
+        if records:
+            self._lmdb._store_whole(records)
+
+    def abort(self) -> None:
+        self._records, self._bytes = [], 0
 
 
 class LmdbBlobService(BlobService):
@@ -358,8 +453,8 @@ class LmdbBlobService(BlobService):
     def open_write(self) -> BlobWriter:
         return LmdbBlobWriter(self)
 
-    def read_session(self) -> BlobReadSession:
-        return LmdbReadSession(self)
+    def read_session(self, *, deferred_checks: bool = False) -> BlobReadSession:
+        return LmdbReadSession(self, deferred_checks=deferred_checks)
 
     def put(self, data: BytesLike) -> B3Digest:
         """Store a blob given whole: hashed once, written in one transaction."""
@@ -367,12 +462,20 @@ class LmdbBlobService(BlobService):
 
     def put_many(self, blobs: Sequence[BytesLike]) -> list[B3Digest]:
         """Store blobs given whole, all in one transaction."""
+        records = [(B3Digest.of(data), data) for data in blobs]
+        self._store_whole(records)
+        return [digest for digest, _ in records]
+
+    def open_batch(self) -> BlobBatch:
+        return LmdbBlobBatch(self)
+
+    def _store_whole(self, records: Sequence[tuple[B3Digest, BytesLike]]) -> None:
+        """Write whole blobs under digests computed from them here, in one transaction."""
         import lmdb
 
-        digests = [B3Digest.of(data) for data in blobs]
         try:
             with self._env.env.begin(write=True) as txn:
-                for digest, data in zip(digests, blobs, strict=True):
+                for digest, data in records:
                     if txn.get(digest, db=self._env.blobs) is not None:
                         continue
                     if len(data) <= CHUNK_SIZE:
@@ -386,8 +489,8 @@ class LmdbBlobService(BlobService):
                     header = CHUNKED + _HEADER.pack(len(view), CHUNK_SIZE, set_id)
                     txn.put(digest, header, db=self._env.blobs)
         except lmdb.Error as e:
-            raise lmdb_failure(f"store {len(blobs)} blob(s)", self._env, e) from None
-        return digests
+            raise lmdb_failure(f"store {len(records)} blob(s)", self._env, e) from None
+        self._env.committed(sum(len(data) for _, data in records))
 
     def collect_garbage(self, older_than: float = 24 * 3600) -> int:
         """Delete the chunks of uploads that started over ``older_than`` seconds ago and never

@@ -59,6 +59,23 @@ def fuse_unavailable_reason() -> str | None:
     return None
 
 
+MAX_IDLE_THREADS = 10
+"""Idle worker threads libfuse 3 keeps around (its default pool holds at most 10 threads)."""
+
+
+def _thread_options(fuse: Any, threads: bool) -> dict[str, int]:
+    """Options for libfuse 3's multi-threaded loop, which mfusepy leaves at their defaults.
+
+    libfuse 3.14 leaves ``max_idle_threads`` at "unlimited" (UINT_MAX) unless
+    told otherwise, and then rejects that very value with "Ignoring invalid max
+    threads value 4294967295 > max (100000)." on stderr at every mount; an
+    explicit bound keeps it quiet. libfuse 2 knows no such option.
+    """
+    if not threads or getattr(fuse, "fuse_version_major", 2) < 3:
+        return {}
+    return {"max_idle_threads": MAX_IDLE_THREADS}
+
+
 def mount_store(
     blob_service: BlobService,
     directory_service: DirectoryService,
@@ -93,6 +110,7 @@ def mount_store(
             attr_timeout=ATTR_TIMEOUT,
             entry_timeout=ATTR_TIMEOUT,
             negative_timeout=0,
+            **_thread_options(fuse, threads),
         )
     except RuntimeError as e:
         raise FuseUnavailableError(f"mounting {mountpoint} failed: {e}") from None

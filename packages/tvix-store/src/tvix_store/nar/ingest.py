@@ -1,23 +1,30 @@
 """Ingesting a NAR stream into castore: blobs, directories and a root node, in one pass.
 
 The stream is read once through nix-compat's canonical-only reader (so a NAR
-that ``nix-store --dump`` could not have produced is rejected), file contents
-go to the BlobService in chunks, and the NAR's size and sha256 are computed on
-the way. Directories are uploaded through one DirectoryPutter that is closed
-only when the whole archive was read: a bad archive leaves no directory graph
-behind (orphan blobs are harmless, being content-addressed).
+that ``nix-store --dump`` could not have produced is rejected), and the NAR's
+size and sha256 are computed on the way (on a second thread). Small files go
+to the BlobService whole, many at a time through a batch; larger ones in
+chunks. Directories are uploaded through one DirectoryPutter that is closed
+only when the whole archive was read, after the batch was flushed: a bad
+archive leaves no directory graph behind (orphan blobs are harmless, being
+content-addressed).
 """
 
 from __future__ import annotations
 
-import hashlib
-import queue
-import threading
 from dataclasses import dataclass, field
 
-from nix_compat.nar import NarDirectory, NarDirectoryEnd, NarError, NarFile, NarSymlink, read_nar
+from nix_compat.nar import (
+    NarDirectory,
+    NarDirectoryEnd,
+    NarError,
+    NarFile,
+    NarFileReader,
+    NarSymlink,
+    read_nar,
+)
 from nix_compat.nar.wire import BinaryReader
-from tvix_castore.blobservice.base import CHUNK_SIZE, BlobService
+from tvix_castore.blobservice.base import CHUNK_SIZE, BlobBatch, BlobService
 from tvix_castore.directory import (
     ChildNode,
     Directory,
@@ -30,57 +37,12 @@ from tvix_castore.directory import (
 from tvix_castore.directoryservice.base import DirectoryService
 
 from tvix_store.errors import NarIngestError
+from tvix_store.nar.hashing import HashingReader
 
 __all__ = ["HashingReader", "IngestResult", "ingest_nar"]
 
 MAX_FILE_SIZE = (1 << 32) - 1
 """FileNode.size is a uint32 in the castore protocol."""
-
-
-class HashingReader:
-    """Wraps a binary stream, counting and sha256-hashing every byte read through it.
-
-    Hashing runs on a second thread (hashlib releases the GIL on large
-    buffers), overlapping with parsing and storing; at most a few reads wait.
-    Call :meth:`close` when done (``digest`` does).
-    """
-
-    def __init__(self, stream: BinaryReader) -> None:
-        self._stream = stream
-        self._hasher = hashlib.sha256()
-        self.size = 0
-        self._queue: queue.Queue[bytes | None] = queue.Queue(_QUEUE_DEPTH)
-        self._thread = threading.Thread(target=self._run, name="nar-sha256", daemon=True)
-        self._thread.start()
-        self._closed = False
-
-    def _run(self) -> None:
-        update = self._hasher.update
-        get = self._queue.get
-        while (data := get()) is not None:
-            update(data)
-
-    def read(self, size: int, /) -> bytes:
-        data = bytes(self._stream.read(size))
-        if data:
-            self.size += len(data)
-            self._queue.put(data)
-        return data
-
-    def close(self) -> None:
-        """Stop the hashing thread (idempotent)."""
-        if not self._closed:
-            self._closed = True
-            self._queue.put(None)
-            self._thread.join()
-
-    def digest(self) -> bytes:
-        """The sha256 of everything read (stops the hashing thread)."""
-        self.close()
-        return self._hasher.digest()
-
-
-_QUEUE_DEPTH = 16
 
 
 @dataclass(frozen=True)
@@ -137,7 +99,7 @@ def _ingest(
 ) -> IngestResult:
     root: ChildNode | None = None
     stack: list[_OpenDirectory] = []
-    with directory_service.put_multiple() as putter:
+    with directory_service.put_multiple() as putter, blob_service.open_batch() as small_blobs:
         try:
             for event in read_nar(hashing):
                 name = event.path[-1] if event.path else root_name
@@ -154,7 +116,7 @@ def _ingest(
                         size=directory_size(finished.directory),
                     )
                 elif isinstance(event, NarFile):
-                    node = _ingest_file(event, name, blob_service)
+                    node = _ingest_file(event, name, blob_service, small_blobs)
                 else:
                     assert isinstance(event, NarSymlink)
                     node = SymlinkNode(name=name, target=event.target)
@@ -175,6 +137,7 @@ def _ingest(
                 f"NAR hash mismatch: expected sha256 {expected_sha256.hex()}, "
                 f"got {nar_sha256.hex()}"
             )
+        small_blobs.flush()  # the blobs before the graph that refers to them
         if isinstance(root, DirectoryNode):
             putter.close()
         else:
@@ -191,20 +154,38 @@ def _add_child(directory: Directory, node: ChildNode) -> None:
         directory.symlinks.append(node)
 
 
-def _ingest_file(event: NarFile, name: bytes, blob_service: BlobService) -> FileNode:
-    if event.size > MAX_FILE_SIZE:
+def _ingest_file(
+    event: NarFile, name: bytes, blob_service: BlobService, small_blobs: BlobBatch
+) -> FileNode:
+    """Store the file's contents: a small file whole, in a batch with its neighbours; a larger
+    one chunk by chunk through one reused buffer (each piece exactly a stored chunk)."""
+    size = event.size
+    if size > MAX_FILE_SIZE:
         raise NarIngestError(
-            f"file {b'/'.join(event.path)!r} is {event.size} bytes, more than castore's "
+            f"file {b'/'.join(event.path)!r} is {size} bytes, more than castore's "
             f"limit of {MAX_FILE_SIZE}"
         )
     contents = event.contents
-    with blob_service.open_write() as writer:
-        buf = bytearray(min(CHUNK_SIZE, event.size) or 1)
-        view = memoryview(buf)
-        while True:
-            got = contents.readinto(view)
-            if not got:
-                break
-            writer.write(view[:got])
-        digest = writer.close()
-    return FileNode(name=name, digest=digest, size=event.size, executable=event.executable)
+    if size <= CHUNK_SIZE:
+        data = bytearray(size)
+        _read_exactly(contents, memoryview(data))
+        digest = small_blobs.add(data)
+    else:
+        view = memoryview(bytearray(CHUNK_SIZE))
+        with blob_service.open_write() as writer:
+            for start in range(0, size, CHUNK_SIZE):
+                piece = view[: min(CHUNK_SIZE, size - start)]
+                _read_exactly(contents, piece)
+                writer.write(piece)
+            digest = writer.close()
+    return FileNode(name=name, digest=digest, size=size, executable=event.executable)
+
+
+def _read_exactly(contents: NarFileReader, view: memoryview) -> None:
+    """Fill ``view`` from the file's contents (the reader raises if the archive ends early)."""
+    filled = 0
+    while filled < len(view):
+        got = contents.readinto(view[filled:])
+        if not got:
+            raise NarIngestError("file contents ended before their declared size")
+        filled += got

@@ -131,12 +131,13 @@ def write_nar(
 
     Blobs are read through a :class:`~tvix_castore.blobservice.base.BlobReadSession`
     (zero-copy where the backend allows) and checked against their digests as
-    they are read; the last bytes of the NAR are written only after the
-    session's ``verify``, so a corrupt blob always ends in an exception and an
-    incomplete NAR.
+    they are read, large ones possibly on another thread while rendering goes
+    on; the last bytes of the NAR are written only after the session's
+    ``verify``, so a corrupt blob always ends in an exception and an incomplete
+    NAR.
     """
     try:
-        with blob_service.read_session() as blobs:
+        with blob_service.read_session(deferred_checks=True) as blobs:
             _render(open_nar_writer(sink), root, blobs, directory_service)
     except NarError as e:
         raise RenderError(f"failure using the NAR writer: {e}") from None
