@@ -174,13 +174,13 @@ class Evaluator:
         if scope_names is not None:
             scope = Scope(None, {name: i + 1 for i, name in enumerate(scope_names)})
         eager = bool(self.state.extra.get("strict"))
-        # Parsing and compiling build many long-lived objects and almost no garbage; the cyclic
-        # collector would re-scan them over and over (seconds for a 40k-line file).
-        was_enabled = gc.isenabled()
 
         def compile_tree(tree: ast.Expr) -> Callable[[list[Any]], Value]:
             return Compiler(self.globals, base, eager, self.trace_runtime).compile(tree, scope).ev
 
+        # Parsing and compiling build many long-lived objects and almost no garbage; the cyclic
+        # collector would re-scan them over and over (seconds for a 40k-line file).
+        was_enabled = gc.isenabled()
         gc.disable()
         try:
             if path is not None and self.parse_cache:

@@ -25,10 +25,10 @@ only ever produce a syntax tree.
 Entries are written to a temporary file and renamed into place, so
 concurrent writers never expose half-written data. Loading an entry marks
 it used (its mtime); one store in 256 (chosen by key) prunes the directory
-down to three quarters of :data:`MAX_ENTRIES` when it holds more. An entry that cannot be
-read, fails its checksum or does not match its text is ignored and
-rewritten; a chunk that turns out malformed when it is filled in (possible
-only for an entry forged with a valid checksum) raises
+down to three quarters of :data:`MAX_ENTRIES` when it holds more. An entry
+that cannot be read, fails its checksum or does not match its text is
+ignored and rewritten; a chunk that turns out malformed when it is filled in
+(possible only for an entry forged with a valid checksum) raises
 :class:`CacheEntryCorrupt` naming the file, which the evaluator answers by
 discarding the entry and parsing afresh. Any filesystem error just disables
 caching for that call.
