@@ -35,7 +35,10 @@ def _client_went_away(context: Any) -> bool:
 
     grpcio reports the end of a cancelled request stream like a normal end and
     registers the cancellation a moment later on its polling thread, so give
-    that thread a chance to run before asking.
+    that thread a chance to run before asking. If it has not run yet, a blob
+    upload is stored as what arrived: harmless in a content-addressed store,
+    since the digest is that of exactly the bytes received and nothing refers
+    to it yet.
     """
     time.sleep(0)
     return not context.is_active()
