@@ -104,7 +104,7 @@ def dist(session: nox.Session) -> None:
     wheels = sorted(glob.glob(str(out / "*.whl")))
     check = session.create_tmp()
     venv = Path(check) / "wheel-venv"
-    session.run("python", "-m", "venv", str(venv))
+    session.run("python", "-m", "venv", "--clear", str(venv))  # never a stale install
     pip = str(venv / "bin" / "pip")
     session.run(pip, "install", "--quiet", *wheels, external=True)
     session.run(
