@@ -4,8 +4,9 @@ Measures, interleaving the two tools and keeping the best of several runs (the
 machine may be shared):
   export  — rendering the stored path as NAR vs ``nix-store --dump`` of the tree;
   ingest  — NAR → a fresh store (until its data is durable: the services are
-            closed) vs ``nix-store --restore`` into a fresh directory (which does
-            not sync); a ``sync`` after each run is not timed. The store (one
+            closed) vs ``nix-store --restore`` into a fresh directory, which does
+            not sync (a ``sync`` after each run is not timed), and vs the same
+            followed by a timed ``sync``, durable like the store. The store (one
             file) is deleted after each run, the restored trees only at the end:
             for minutes after thousands of files were deleted, ext4's inode
             allocator skips the freed inodes one by one and ``--restore`` takes
@@ -210,10 +211,23 @@ def run(size_mb: int = 300, runs: int = 5, workdir: Path | None = None) -> list[
         d.close()
         b.close()
 
+    def nix_restore_durably() -> None:
+        nix_restore()
+        os.sync()
+
     times = best_of(runs, {"tvix-store ingest (fresh lmdb)": (tvix_ingest, remove_target),
-                           "nix-store --restore": (nix_restore, os.sync)})  # fmt: skip
+                           "nix-store --restore": (nix_restore, os.sync),
+                           "nix-store --restore; sync": nix_restore_durably})  # fmt: skip
     shutil.rmtree(restored)
     rows.append(show("NAR ingest", "tvix-store ingest (fresh lmdb)", "nix-store --restore", times))
+    rows.append(
+        show(
+            "NAR ingest, both durable",
+            "tvix-store ingest (fresh lmdb)",
+            "nix-store --restore; sync",
+            times,
+        )
+    )
 
     infos.close()
     directories.close()

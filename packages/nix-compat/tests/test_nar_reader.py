@@ -372,3 +372,49 @@ def test_deep_nesting_needs_no_recursion() -> None:
     bottom = events[depth]
     assert isinstance(bottom, NarSymlink)
     assert bottom.path == (b"d",) * depth
+
+
+class _Dribble:
+    """A stream handing out at most ``step`` bytes per call, with or without ``readinto``."""
+
+    def __init__(self, data: bytes, step: int) -> None:
+        self._data = memoryview(data)
+        self._step = step
+
+    def read(self, size: int, /) -> bytes:
+        piece = bytes(self._data[: min(size, self._step)])
+        self._data = self._data[len(piece) :]
+        return piece
+
+
+class _DribbleInto(_Dribble):
+    def readinto(self, buffer: memoryview, /) -> int:
+        piece = self.read(len(buffer))
+        buffer[: len(piece)] = piece
+        return len(piece)
+
+
+def _events_and_error(stream: io.RawIOBase | _Dribble) -> tuple[list[tuple[object, ...]], object]:
+    out: list[tuple[object, ...]] = []
+    try:
+        for event in read_nar(stream):
+            if isinstance(event, NarFile):
+                out.append(("file", event.path, event.executable, event.contents.read()))
+            else:
+                out.append((type(event).__name__, event.path))
+    except NarError as e:
+        return out, (str(e), e.offset)
+    return out, None
+
+
+@pytest.mark.parametrize("step", [1, 3, 8, 13, 4096])
+@pytest.mark.parametrize("stream", [_Dribble, _DribbleInto])
+def test_short_reads_give_the_same_events_and_errors(step: int, stream: type[_Dribble]) -> None:
+    """Tokens split across reads take the token-by-token path: same events, same errors."""
+    plain = dir_nar(
+        (b"f", tokens(b"regular", b"contents", b"x" * 20, b")")),
+        (b"g", tokens(b"regular", b"contents", b"", b")")),
+        (b"h", tokens(b"regular", b"executable", b"", b"contents", b"yz", b")")),
+    )
+    for data in (VALID, VALID[:-5], VALID[:77], VALID + b"x", plain, plain[:150]):
+        assert _events_and_error(stream(data, step)) == _events_and_error(io.BytesIO(data))

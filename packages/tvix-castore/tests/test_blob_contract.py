@@ -7,6 +7,7 @@ import itertools
 import os
 import threading
 import tracemalloc
+from collections.abc import Callable
 
 import blake3
 import pytest
@@ -279,3 +280,33 @@ def test_batch_failing_block_raises_its_own_error(blob_service: BlobService) -> 
         assert batch.add(data) == B3Digest.of(data)
         raise RuntimeError("caller failed")
     assert blob_service.put(data) == B3Digest.of(data)
+
+
+def test_batch_add_filled_stores_what_was_filled_in(blob_service: BlobService) -> None:
+    blobs = [b"", BLOB_A, os.urandom(1 << 20), os.urandom((1 << 20) + 1)]
+
+    def filler(data: bytes) -> Callable[[memoryview], None]:
+        def fill(buffer: memoryview) -> None:
+            assert len(buffer) == len(data)
+            buffer[:] = data
+
+        return fill
+
+    with blob_service.open_batch() as batch:
+        digests = [batch.add_filled(len(data), filler(data)) for data in blobs]
+    assert digests == [B3Digest.of(data) for data in blobs]
+    for data, digest in zip(blobs, digests, strict=True):
+        assert blob_service.read_all(digest) == data
+
+
+def test_batch_add_filled_adds_nothing_when_filling_fails(blob_service: BlobService) -> None:
+    def fail(buffer: memoryview) -> None:
+        buffer[:3] = b"abc"
+        raise RuntimeError("source broke")
+
+    with blob_service.open_batch() as batch:
+        with pytest.raises(RuntimeError, match="source broke"):
+            batch.add_filled(10, fail)
+        digest = batch.add(BLOB_B)
+    assert blob_service.read_all(digest) == BLOB_B
+    assert not blob_service.has(B3Digest.of(b"abc" + bytes(7)))

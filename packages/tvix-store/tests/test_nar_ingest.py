@@ -242,3 +242,94 @@ def test_hashing_reader_reuses_blocks_safely(step: int | None) -> None:
     assert out == data
     assert reader.size == len(data)
     assert reader.digest() == hashlib.sha256(data).digest()
+
+
+def test_hashing_reader_reads_a_regular_file_ahead(tmp_path: Path) -> None:
+    """A regular file is read on the hashing thread; the caller sees every byte in order."""
+    from tvix_store.nar.hashing import READ_BLOCK, HashingReader
+
+    data = os.urandom(20 * READ_BLOCK + 999)
+    path = tmp_path / "data"
+    path.write_bytes(data)
+    with open(path, "rb") as f:
+        reader = HashingReader(f)
+        assert reader._read_ahead
+        out = bytearray()
+        buffer = memoryview(bytearray(300_001))
+        while got := reader.readinto(buffer):
+            out += buffer[:got]
+        assert reader.read(10) == b""
+    assert out == data
+    assert reader.size == len(data)
+    assert reader.digest() == hashlib.sha256(data).digest()
+    assert not reader._thread.is_alive()
+
+
+def test_hashing_reader_read_ahead_stops_early_and_refuses_a_partial_digest(
+    tmp_path: Path,
+) -> None:
+    from tvix_store.nar.hashing import READ_BLOCK, HashingReader
+
+    path = tmp_path / "data"
+    path.write_bytes(os.urandom(40 * READ_BLOCK))
+    with open(path, "rb") as f:
+        reader = HashingReader(f)
+        assert len(reader.read(5)) == 5
+        with pytest.raises(ValueError, match="only at its end"):
+            reader.digest()
+        reader.close()
+        assert not reader._thread.is_alive()
+        assert f.tell() < 40 * READ_BLOCK  # it stopped reading ahead
+
+
+def test_hashing_reader_hands_read_errors_to_the_caller() -> None:
+    from tvix_store.nar.hashing import READ_BLOCK, HashingReader
+
+    class Failing(io.RawIOBase):
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+            self.calls += 1
+            if self.calls > 3:
+                raise OSError("disk on fire")
+            buffer[:] = bytes(len(buffer))
+            return len(buffer)
+
+    reader = HashingReader(Failing(), read_ahead=True)
+    buffer = memoryview(bytearray(READ_BLOCK))
+    for _ in range(3):
+        assert reader.readinto(buffer) == READ_BLOCK
+    with pytest.raises(OSError, match="disk on fire"):
+        reader.readinto(buffer)
+    assert reader.readinto(buffer) == 0
+    reader.close()
+
+
+def test_regular_files_are_read_ahead_and_pipes_are_not(tmp_path: Path) -> None:
+    from tvix_store.nar.hashing import is_regular_file
+
+    path = tmp_path / "f"
+    path.write_bytes(b"x")
+    with open(path, "rb") as f:
+        assert is_regular_file(f)
+    read_end, write_end = os.pipe()
+    with open(read_end, "rb") as r, open(write_end, "wb"):
+        assert not is_regular_file(r)
+    assert not is_regular_file(io.BytesIO(b"x"))
+
+
+def test_ingest_from_a_regular_file_matches_ingest_from_memory(
+    store: Store, tmp_path: Path
+) -> None:
+    _sized_tree(tmp_path / "t")
+    nar_path = tmp_path / "t.nar"
+    with open(nar_path, "wb") as out:
+        dump_path(tmp_path / "t", out)
+    nar = nar_path.read_bytes()
+    from_memory = ingest_nar(io.BytesIO(nar), store.blobs, store.directories, b"t")
+    with open(nar_path, "rb") as f:
+        from_file = ingest_nar(f, store.blobs, store.directories, b"t")
+    assert from_file == from_memory
+    assert from_file.nar_sha256 == hashlib.sha256(nar).digest()
+    assert _render(from_file.root, store) == nar

@@ -44,16 +44,24 @@ def describe(what: Description) -> str:
 
 
 class NarInput:
-    """Reads exact byte counts from a stream and knows the offset of the next byte."""
+    """Reads exact byte counts from a stream and knows the offset of the next byte.
 
-    __slots__ = ("_base", "_buf", "_pos", "_read", "_readinto")
+    Data is read (with ``readinto`` where the stream has it) into one buffer
+    that is used over and over: what is left of it moves to its front before it
+    is refilled, so nothing is joined or sliced into new objects on the way,
+    and file contents are copied once, straight into the caller's buffer.
+    """
+
+    __slots__ = ("_base", "_buf", "_end", "_pos", "_read", "_readinto", "_view")
 
     def __init__(self, stream: BinaryReader) -> None:
         self._read = stream.read
         self._readinto = getattr(stream, "readinto", None)
-        self._buf = b""
+        self._buf = bytearray(READ_SIZE)
+        self._view = memoryview(self._buf)
         self._pos = 0
-        self._base = 0
+        self._end = 0
+        self._base = 0  # offset in the stream of the buffer's first byte
 
     @property
     def offset(self) -> int:
@@ -62,79 +70,89 @@ class NarInput:
 
     def _fill(self, need: int) -> None:
         """Try to have ``need`` bytes buffered from ``_pos`` on (which becomes 0)."""
-        parts = [self._buf[self._pos :]]
-        have = len(parts[0])
-        while have < need:
-            data = self._read(max(READ_SIZE, need - have))
-            if not data:
+        pos, rest = self._pos, self._end - self._pos
+        if need > len(self._buf):
+            self._view.release()
+            self._buf.extend(bytes(need - len(self._buf)))
+            self._view = memoryview(self._buf)
+        view = self._view
+        if rest and pos:
+            view[:rest] = view[pos : self._end]
+        self._base += pos
+        self._pos, self._end = 0, rest
+        while rest < need:
+            got = self._stream_readinto(view[rest:])
+            if not got:
                 break
-            parts.append(data)
-            have += len(data)
-        self._base += self._pos
-        self._buf = b"".join(parts)
-        self._pos = 0
+            rest += got
+            self._end = rest
 
-    def _truncated(self, what: Description) -> NarError:
-        return NarError(
-            f"archive truncated while reading {describe(what)}", self._base + len(self._buf)
-        )
-
-    def take(self, n: int, what: Description) -> bytes:
-        """Exactly ``n`` bytes, or :class:`NarError` naming ``what`` was being read."""
-        pos = self._pos
-        if len(self._buf) - pos < n:
-            self._fill(n)
-            pos = 0
-            if len(self._buf) < n:
-                raise self._truncated(what)
-        self._pos = pos + n
-        return self._buf[pos : pos + n]
-
-    def readinto(self, view: memoryview) -> int:
-        """Read up to ``len(view)`` bytes into ``view``; 0 only at end of stream."""
-        available = len(self._buf) - self._pos
-        if not available:
-            if len(view) >= READ_SIZE:
-                got = self._direct_readinto(view)
-                self._base += got
-                return got
-            self._fill(1)
-            available = len(self._buf)
-            if not available:
-                return 0
-        n = min(available, len(view))
-        view[:n] = self._buf[self._pos : self._pos + n]
-        self._pos += n
-        return n
-
-    def _direct_readinto(self, view: memoryview) -> int:
+    def _stream_readinto(self, view: memoryview) -> int:
         if self._readinto is not None:
-            got = self._readinto(view)
-            return int(got or 0)
+            return int(self._readinto(view) or 0)
         data = self._read(len(view))
         view[: len(data)] = data
         return len(data)
 
+    def _truncated(self, what: Description) -> NarError:
+        return NarError(f"archive truncated while reading {describe(what)}", self._base + self._end)
+
+    def take(self, n: int, what: Description) -> bytes:
+        """Exactly ``n`` bytes, or :class:`NarError` naming ``what`` was being read."""
+        pos = self._pos
+        if self._end - pos < n:
+            self._fill(n)
+            pos = 0
+            if self._end < n:
+                raise self._truncated(what)
+        self._pos = pos + n
+        return bytes(self._view[pos : pos + n])
+
+    def readinto(self, view: memoryview) -> int:
+        """Read up to ``len(view)`` bytes into ``view``; 0 only at end of stream."""
+        pos = self._pos
+        available = self._end - pos
+        if not available:
+            if len(view) >= len(self._buf):
+                got = self._stream_readinto(view)
+                self._base += got
+                return got
+            self._fill(1)
+            pos, available = 0, self._end
+            if not available:
+                return 0
+        n = min(available, len(view))
+        view[:n] = self._view[pos : pos + n]
+        self._pos = pos + n
+        return n
+
     def skip(self, n: int, what: Description) -> None:
         """Discard exactly ``n`` bytes without holding them all in memory."""
         while n:
-            chunk = self.take(min(n, READ_SIZE), what)
-            n -= len(chunk)
+            available = self._end - self._pos
+            if not available:
+                self._fill(1)
+                available = self._end
+                if not available:
+                    raise self._truncated(what)
+            step = min(available, n)
+            self._pos += step
+            n -= step
 
     def at_eof(self) -> bool:
         """Whether the stream has no more bytes."""
-        if self._pos < len(self._buf):
+        if self._pos < self._end:
             return False
         self._fill(1)
-        return not self._buf
+        return not self._end
 
     def read_u64(self, what: Description) -> int:
         """A little-endian unsigned 64-bit integer."""
         pos = self._pos
-        if len(self._buf) - pos < 8:
+        if self._end - pos < 8:
             self._fill(8)
             pos = 0
-            if len(self._buf) < 8:
+            if self._end < 8:
                 raise self._truncated(what)
         self._pos = pos + 8
         value: int = _unpack_u64(self._buf, pos)[0]
@@ -146,7 +164,7 @@ class NarInput:
         if not n:
             return
         pos = self._pos
-        if len(self._buf) - pos >= n and self._buf.startswith(_ZEROS[:n], pos):
+        if self._end - pos >= n and self._buf.startswith(_ZEROS[:n], pos):
             self._pos = pos + n
             return
         start = self.offset
@@ -160,7 +178,7 @@ class NarInput:
         """
         pos = self._pos
         start = self._base + pos
-        if len(self._buf) - pos >= 8:
+        if self._end - pos >= 8:
             length: int = _unpack_u64(self._buf, pos)[0]
             self._pos = pos + 8
         else:
@@ -173,17 +191,27 @@ class NarInput:
             raise NarError(f"{describe(what)} is {length} bytes long, more than {max_len}", start)
         padded = (length + 7) & ~7
         pos = self._pos
-        if len(self._buf) - pos < padded:
+        if self._end - pos < padded:
             self._fill(padded)
             pos = 0
-            if len(self._buf) < padded:
-                raise self._truncated(what if len(self._buf) < length else _padding_of(what))
-        buf = self._buf
+            if self._end < padded:
+                raise self._truncated(what if self._end < length else _padding_of(what))
         self._pos = pos + padded
         end = pos + length
-        if padded != length and not buf.startswith(_ZEROS[: padded - length], end):
+        if padded != length and not self._buf.startswith(_ZEROS[: padded - length], end):
             raise NarError(f"non-zero padding after {describe(what)}", self._base + end)
-        return buf[pos:end]
+        return bytes(self._view[pos:end])
+
+    def match(self, encoded: bytes) -> bool:
+        """Consume ``encoded`` if the buffered bytes start with it; else consume nothing.
+
+        A fast path for the expected case: False may also mean that not enough
+        is buffered, so the caller goes on to read token by token.
+        """
+        if self._buf.startswith(encoded, self._pos, self._end):
+            self._pos += len(encoded)
+            return True
+        return False
 
     def read_token(self, what: Description) -> bytes:
         """A structural token, for the caller to check against what it expects."""
@@ -194,7 +222,7 @@ class NarInput:
         encoded = _ENCODED.get(tokens)
         if encoded is None:
             encoded = _ENCODED[tokens] = b"".join(encode_string(t) for t in tokens)
-        if self._buf.startswith(encoded, self._pos):
+        if self._buf.startswith(encoded, self._pos, self._end):
             self._pos += len(encoded)
             return
         for token in tokens:

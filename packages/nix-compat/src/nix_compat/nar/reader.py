@@ -19,6 +19,9 @@ from nix_compat.nar.input import NarInput, NarPath, show_path
 from nix_compat.nar.wire import (
     MAX_NAME_LEN,
     MAX_TARGET_LEN,
+    TOK_ENT,
+    TOK_EXE,
+    TOK_REG,
     BinaryReader,
     invalid_name_reason,
     invalid_target_reason,
@@ -160,25 +163,33 @@ class NarReader:
         stack: list[tuple[NarPath, bytes | None]] = []
         path: NarPath = ()
         while True:
-            start = source.offset
-            kind = source.read_token("a node type")
-            if kind == b"regular":
-                yield from self._file(path)
-            elif kind == b"symlink":
-                source.expect(b"target")
-                target_start = source.offset
-                target = source.read_string(MAX_TARGET_LEN, ("the target of", path))
-                reason = invalid_target_reason(target)
-                if reason is not None:
-                    raise NarError(f"{reason} at {show_path(path)}", target_start)
-                source.expect(b")")
-                yield NarSymlink(path, target)
-            elif kind == b"directory":
-                stack.append((path, None))
-                yield NarDirectory(path)
+            # At the type of the node at ``path``; the usual kinds are matched whole.
+            leaf = True
+            if source.match(TOK_REG):
+                yield from self._file(path, False)
+            elif source.match(TOK_EXE):
+                yield from self._file(path, True)
             else:
-                raise NarError(f"unknown node type {kind!r} at {show_path(path)}", start)
-            if kind != b"directory" and stack:
+                start = source.offset
+                kind = source.read_token("a node type")
+                if kind == b"regular":
+                    yield from self._file(path, self._executable_marker(path))
+                elif kind == b"symlink":
+                    source.expect(b"target")
+                    target_start = source.offset
+                    target = source.read_string(MAX_TARGET_LEN, ("the target of", path))
+                    reason = invalid_target_reason(target)
+                    if reason is not None:
+                        raise NarError(f"{reason} at {show_path(path)}", target_start)
+                    source.expect(b")")
+                    yield NarSymlink(path, target)
+                elif kind == b"directory":
+                    leaf = False
+                    stack.append((path, None))
+                    yield NarDirectory(path)
+                else:
+                    raise NarError(f"unknown node type {kind!r} at {show_path(path)}", start)
+            if leaf and stack:  # close the entry the leaf is in
                 source.expect(b")")
             next_path = self._next_entry(stack)
             while next_path is None and stack:
@@ -192,7 +203,8 @@ class NarReader:
         if not source.at_eof():
             raise NarError("trailing data after the end of the archive", source.offset)
 
-    def _file(self, path: NarPath) -> Iterator[NarEvent]:
+    def _executable_marker(self, path: NarPath) -> bool:
+        """Read what follows 'regular' up to 'contents'; whether the file is executable."""
         source = self._input
         start = source.offset
         tag = source.read_token("'executable' or 'contents'")
@@ -206,6 +218,11 @@ class NarReader:
             tag = source.read_token("'contents'")
         if tag != b"contents":
             raise NarError(f"expected 'contents' in file {show_path(path)}, found {tag!r}", start)
+        return executable
+
+    def _file(self, path: NarPath, executable: bool) -> Iterator[NarEvent]:
+        """The file at ``path``, from its size on."""
+        source = self._input
         size = source.read_u64(("the size of", path))
         contents = NarFileReader(source, size, path)
         try:
@@ -223,15 +240,16 @@ class NarReader:
             return None
         source = self._input
         dir_path, prev = stack[-1]
-        start = source.offset
-        token = source.read_token("'entry' or ')'")
-        if token == b")":
-            return None
-        if token != b"entry":
-            raise NarError(
-                f"expected 'entry' or ')' in {show_path(dir_path)}, found {token!r}", start
-            )
-        source.expect(b"(", b"name")
+        if not source.match(TOK_ENT):
+            start = source.offset
+            token = source.read_token("'entry' or ')'")
+            if token == b")":
+                return None
+            if token != b"entry":
+                raise NarError(
+                    f"expected 'entry' or ')' in {show_path(dir_path)}, found {token!r}", start
+                )
+            source.expect(b"(", b"name")
         name_start = source.offset
         name = source.read_string(MAX_NAME_LEN, ("an entry name in", dir_path))
         reason = invalid_name_reason(name)

@@ -10,7 +10,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
     from tvix_castore.digests import B3Digest
     from tvix_castore.registry import ServiceUrl
@@ -171,6 +171,18 @@ class BlobBatch:
     def add(self, data: BytesLike) -> B3Digest:
         """Add one blob; returns its digest."""
         return self._service.put(data)
+
+    def add_filled(self, size: int, fill: Callable[[memoryview], None]) -> B3Digest:
+        """Add a blob of ``size`` bytes that ``fill`` writes into the buffer it is handed.
+
+        For a caller that would otherwise read the data into a buffer of its
+        own only to pass it on: a backend can hand out the memory it stores
+        from, sparing a copy. ``fill`` must fill the whole buffer or raise
+        (then nothing is added).
+        """
+        buffer = bytearray(size)
+        fill(memoryview(buffer))
+        return self.add(buffer)
 
     def flush(self) -> None:
         """Store every blob added so far."""

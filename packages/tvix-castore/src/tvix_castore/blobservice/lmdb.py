@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import struct
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Self
 
 import blake3
@@ -356,6 +356,17 @@ class LmdbBlobWriter(BlobWriter):
             self._staged = 0
 
 
+_Record = tuple[B3Digest, BytesLike, bool]
+"""A whole blob to store: its digest, and its finished inline record (True) or its data."""
+
+
+def _record(digest: B3Digest, data: BytesLike) -> _Record:
+    """The record storing ``data`` inline if it is small enough, else the data to chunk."""
+    if len(data) <= CHUNK_SIZE:
+        return digest, INLINE + data, True
+    return digest, data, False
+
+
 BATCH_BYTES = 2 << 20
 """A batch writes what it holds once it holds this many bytes..."""
 BATCH_BLOBS = 1024
@@ -368,26 +379,41 @@ class LmdbBlobBatch(BlobBatch):
     One transaction for many small blobs writes the B-tree pages they share
     once instead of once per blob. No transaction stays open between calls,
     so other writers (and writers of large blobs in between) are not blocked.
+    A blob added with :meth:`add_filled` is filled in place in its record
+    (the inline marker, then the data), which is then stored as it is.
     """
 
     def __init__(self, service: LmdbBlobService) -> None:
         super().__init__(service)
         self._lmdb = service
-        self._records: list[tuple[B3Digest, BytesLike]] = []
+        self._records: list[_Record] = []
         self._bytes = 0
 
     def add(self, data: BytesLike) -> B3Digest:
         digest = B3Digest.of(data)
-        self._records.append((digest, data))
-        self._bytes += len(data)
+        self._keep(_record(digest, data))
+        return digest
+
+    def add_filled(self, size: int, fill: Callable[[memoryview], None]) -> B3Digest:
+        if size > CHUNK_SIZE:
+            return super().add_filled(size, fill)
+        record = bytearray(1 + size)  # starts with INLINE, a zero byte
+        data = memoryview(record)[1:]
+        fill(data)
+        digest = B3Digest.of(data)
+        self._keep((digest, record, True))
+        return digest
+
+    def _keep(self, record: _Record) -> None:
+        self._records.append(record)
+        self._bytes += len(record[1])
         if self._bytes >= BATCH_BYTES or len(self._records) >= BATCH_BLOBS:
             self.flush()
-        return digest
 
     def flush(self) -> None:
         records, self._records, self._bytes = self._records, [], 0
         if records:
-            self._lmdb._store_whole(records)
+            self._lmdb._store_records(records)
 
     def abort(self) -> None:
         self._records, self._bytes = [], 0
@@ -462,35 +488,40 @@ class LmdbBlobService(BlobService):
 
     def put_many(self, blobs: Sequence[BytesLike]) -> list[B3Digest]:
         """Store blobs given whole, all in one transaction."""
-        records = [(B3Digest.of(data), data) for data in blobs]
-        self._store_whole(records)
-        return [digest for digest, _ in records]
+        records = [_record(B3Digest.of(data), data) for data in blobs]
+        self._store_records(records)
+        return [digest for digest, _, _ in records]
 
     def open_batch(self) -> BlobBatch:
         return LmdbBlobBatch(self)
 
-    def _store_whole(self, records: Sequence[tuple[B3Digest, BytesLike]]) -> None:
-        """Write whole blobs under digests computed from them here, in one transaction."""
+    def _store_records(self, records: Sequence[_Record]) -> None:
+        """Write whole blobs in one transaction, each under the digest computed from it."""
         import lmdb
 
+        env = self._env
+        blobs, stored = env.blobs, 0
         try:
-            with self._env.env.begin(write=True) as txn:
-                for digest, data in records:
-                    if txn.get(digest, db=self._env.blobs) is not None:
+            with env.env.begin(write=True) as txn:
+                put = txn.put
+                for digest, record, inline in records:
+                    if inline:
+                        if put(digest, record, db=blobs, overwrite=False):
+                            stored += len(record) - 1
                         continue
-                    if len(data) <= CHUNK_SIZE:
-                        txn.put(digest, INLINE + data, db=self._env.blobs)
+                    if txn.get(digest, db=blobs) is not None:
                         continue
                     set_id = os.urandom(SET_ID_LEN)
-                    view = memoryview(data).cast("B")
+                    view = memoryview(record).cast("B")
                     for index, start in enumerate(range(0, len(view), CHUNK_SIZE)):
                         piece = view[start : start + CHUNK_SIZE]
-                        txn.put(chunk_key(set_id, index), piece, db=self._env.chunks)
+                        put(chunk_key(set_id, index), piece, db=env.chunks)
                     header = CHUNKED + _HEADER.pack(len(view), CHUNK_SIZE, set_id)
-                    txn.put(digest, header, db=self._env.blobs)
+                    put(digest, header, db=blobs)
+                    stored += len(view)
         except lmdb.Error as e:
-            raise lmdb_failure(f"store {len(records)} blob(s)", self._env, e) from None
-        self._env.committed(sum(len(data) for _, data in records))
+            raise lmdb_failure(f"store {len(records)} blob(s)", env, e) from None
+        env.committed(stored)
 
     def collect_garbage(self, older_than: float = 24 * 3600) -> int:
         """Delete the chunks of uploads that started over ``older_than`` seconds ago and never

@@ -25,6 +25,7 @@ from nix_compat.nar import (
 )
 from nix_compat.nar.wire import BinaryReader
 from tvix_castore.blobservice.base import CHUNK_SIZE, BlobBatch, BlobService
+from tvix_castore.digests import B3Digest
 from tvix_castore.directory import (
     ChildNode,
     Directory,
@@ -104,10 +105,20 @@ def _ingest(
             for event in read_nar(hashing):
                 name = event.path[-1] if event.path else root_name
                 node: ChildNode | None
-                if isinstance(event, NarDirectory):
+                if isinstance(event, NarFile):
+                    digest = _ingest_file(event, blob_service, small_blobs)
+                    if stack:  # built in place: the common case, saving a copy
+                        stack[-1].directory.files.add(
+                            name=name, digest=digest, size=event.size, executable=event.executable
+                        )
+                        continue
+                    node = FileNode(
+                        name=name, digest=digest, size=event.size, executable=event.executable
+                    )
+                elif isinstance(event, NarDirectory):
                     stack.append(_OpenDirectory(name))
                     continue
-                if isinstance(event, NarDirectoryEnd):
+                elif isinstance(event, NarDirectoryEnd):
                     finished = stack.pop()
                     putter.put(finished.directory)
                     node = DirectoryNode(
@@ -115,8 +126,6 @@ def _ingest(
                         digest=directory_digest(finished.directory),
                         size=directory_size(finished.directory),
                     )
-                elif isinstance(event, NarFile):
-                    node = _ingest_file(event, name, blob_service, small_blobs)
                 else:
                     assert isinstance(event, NarSymlink)
                     node = SymlinkNode(name=name, target=event.target)
@@ -154,11 +163,10 @@ def _add_child(directory: Directory, node: ChildNode) -> None:
         directory.symlinks.append(node)
 
 
-def _ingest_file(
-    event: NarFile, name: bytes, blob_service: BlobService, small_blobs: BlobBatch
-) -> FileNode:
-    """Store the file's contents: a small file whole, in a batch with its neighbours; a larger
-    one chunk by chunk through one reused buffer (each piece exactly a stored chunk)."""
+def _ingest_file(event: NarFile, blob_service: BlobService, small_blobs: BlobBatch) -> B3Digest:
+    """Store the file's contents and return their digest: a small file whole, in a batch
+    with its neighbours; a larger one chunk by chunk through one reused buffer (each piece
+    exactly a stored chunk)."""
     size = event.size
     if size > MAX_FILE_SIZE:
         raise NarIngestError(
@@ -167,18 +175,14 @@ def _ingest_file(
         )
     contents = event.contents
     if size <= CHUNK_SIZE:
-        data = bytearray(size)
-        _read_exactly(contents, memoryview(data))
-        digest = small_blobs.add(data)
-    else:
-        view = memoryview(bytearray(CHUNK_SIZE))
-        with blob_service.open_write() as writer:
-            for start in range(0, size, CHUNK_SIZE):
-                piece = view[: min(CHUNK_SIZE, size - start)]
-                _read_exactly(contents, piece)
-                writer.write(piece)
-            digest = writer.close()
-    return FileNode(name=name, digest=digest, size=size, executable=event.executable)
+        return small_blobs.add_filled(size, lambda buffer: _read_exactly(contents, buffer))
+    view = memoryview(bytearray(CHUNK_SIZE))
+    with blob_service.open_write() as writer:
+        for start in range(0, size, CHUNK_SIZE):
+            piece = view[: min(CHUNK_SIZE, size - start)]
+            _read_exactly(contents, piece)
+            writer.write(piece)
+        return writer.close()
 
 
 def _read_exactly(contents: NarFileReader, view: memoryview) -> None:
