@@ -262,7 +262,8 @@ def test_hashing_reader_reads_a_regular_file_ahead(tmp_path: Path) -> None:
     assert out == data
     assert reader.size == len(data)
     assert reader.digest() == hashlib.sha256(data).digest()
-    assert not reader._thread.is_alive()
+    assert reader._reader is not None
+    assert not reader._thread.is_alive() and not reader._reader.is_alive()
 
 
 def test_hashing_reader_read_ahead_stops_early_and_refuses_a_partial_digest(
@@ -278,7 +279,8 @@ def test_hashing_reader_read_ahead_stops_early_and_refuses_a_partial_digest(
         with pytest.raises(ValueError, match="only at its end"):
             reader.digest()
         reader.close()
-        assert not reader._thread.is_alive()
+        assert reader._reader is not None
+        assert not reader._thread.is_alive() and not reader._reader.is_alive()
         assert f.tell() < 40 * READ_BLOCK  # it stopped reading ahead
 
 

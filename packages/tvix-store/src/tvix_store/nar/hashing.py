@@ -1,4 +1,4 @@
-"""Reading a NAR stream while its sha256 is computed on a second thread."""
+"""Reading a NAR stream while its sha256 is computed on another thread."""
 
 from __future__ import annotations
 
@@ -18,8 +18,11 @@ READ_BLOCK = 1 << 20
 _BLOCKS = 8
 """Blocks in flight at most: being read, hashed, waiting for either, or being parsed."""
 
-_Filled = tuple[bytearray, int] | BaseException | None
-"""What the caller's thread is handed: a block and its length, a read error, or the end."""
+_Block = tuple[bytearray, int]
+"""A filled block and the length of its data."""
+
+_Filled = _Block | BaseException | None
+"""What the caller's thread is handed when reading ahead: a block, a read error, or the end."""
 
 
 def is_regular_file(stream: BinaryReader) -> bool:
@@ -37,19 +40,20 @@ class HashingReader:
     """Wraps a binary stream, counting and sha256-hashing every byte read through it.
 
     A few blocks of :data:`READ_BLOCK` bytes are used over and over, and a
-    second thread hashes each filled block before it is handed back. hashlib
+    hashing thread hashes each filled block before it is reused. hashlib
     releases the GIL while it hashes, and large blocks keep small the number
     of times that thread has to win the GIL back. Reusing the blocks (rather
     than reading into fresh objects) spares the allocator giving memory back
     to the system and faulting it in again for every block.
 
-    Who reads the stream depends on ``read_ahead``: by default the second
+    Who reads the stream depends on ``read_ahead``: by default a reading
     thread does for a regular file (which it can read without ever blocking,
-    and whose reads then cost the parsing thread nothing), and the caller's
-    thread for any other stream (some must be read on the thread that uses
-    them, e.g. a request body bridged from an event loop). Read ahead, the
-    hash covers what the thread read, which is everything once the caller
-    has read to the end. Call :meth:`close` when done (``digest`` does).
+    and whose reads then cost the parsing thread nothing): it hands each block
+    to the hashing thread and the caller at once, and reuses it once both gave
+    it back. Any other stream is read on the caller's thread (some must be,
+    e.g. a request body bridged from an event loop). Read ahead, the hash
+    covers what the thread read, which is everything once the caller has read
+    to the end. Call :meth:`close` when done (``digest`` does).
     """
 
     def __init__(self, stream: BinaryReader, *, read_ahead: bool | None = None) -> None:
@@ -59,6 +63,7 @@ class HashingReader:
         self.size = 0
         self._unallocated = _BLOCKS
         self._free: queue.SimpleQueue[bytearray | None] = queue.SimpleQueue()
+        self._to_hash: queue.SimpleQueue[_Block | None] = queue.SimpleQueue()
         self._filled: queue.SimpleQueue[_Filled] = queue.SimpleQueue()
         self._current: bytearray | None = None
         self._block = memoryview(b"")
@@ -66,38 +71,50 @@ class HashingReader:
         self._at_end = False
         self._stopping = False
         self._read_ahead = is_regular_file(stream) if read_ahead is None else read_ahead
-        target = self._read_and_hash if self._read_ahead else self._hash
-        self._thread = threading.Thread(target=target, name="nar-sha256", daemon=True)
+        self._thread = threading.Thread(target=self._hash, name="nar-sha256", daemon=True)
         self._thread.start()
+        self._reader: threading.Thread | None = None
+        if self._read_ahead:
+            self._reader = threading.Thread(target=self._read_loop, name="nar-read", daemon=True)
+            self._reader.start()
         self._closed = False
 
     def _hash(self) -> None:
-        """The thread's loop when the caller reads: hash each block filled, hand it back."""
-        update, get, give_back = self._hasher.update, self._filled.get, self._free.put
+        """The hashing thread's loop: hash each filled block, give it back."""
+        update, get, give_back = self._hasher.update, self._to_hash.get, self._free.put
         while isinstance(item := get(), tuple):
             block, length = item
             update(memoryview(block)[:length])
             give_back(block)
 
-    def _read_and_hash(self) -> None:
-        """The thread's loop when reading ahead: fill a free block, hash it, pass it on."""
-        update, hand_over = self._hasher.update, self._filled.put
+    def _read_loop(self) -> None:
+        """The reading thread's loop: fill a block (once both users gave it back), pass it on."""
+        hash_it, hand_over = self._to_hash.put, self._filled.put
+        returns: dict[int, int] = {}
         try:
             while not self._stopping:
                 if self._unallocated:
                     self._unallocated -= 1
                     block: bytearray | None = bytearray(READ_BLOCK)
                 else:
-                    block = self._free.get()
-                if block is None:  # closed
-                    return
+                    while True:
+                        block = self._free.get()
+                        if block is None:
+                            return
+                        count = returns.pop(id(block), 0) + 1
+                        if count == 2:
+                            break
+                        returns[id(block)] = count
+                assert block is not None
                 length = self._fill(block)
                 if not length:
+                    hash_it(None)
                     hand_over(None)
                     return
-                update(memoryview(block)[:length])
+                hash_it((block, length))
                 hand_over((block, length))
         except BaseException as e:  # handed to the caller's thread, which raises it
+            hash_it(None)
             hand_over(e)
 
     def _fill(self, block: bytearray) -> int:
@@ -140,7 +157,7 @@ class HashingReader:
                 self._free.put(block)
                 self._at_end = True
                 return False
-            self._filled.put((block, length))
+            self._to_hash.put((block, length))
         self._current = block
         self.size += length
         self._block, self._offset = memoryview(block)[:length], 0
@@ -173,22 +190,22 @@ class HashingReader:
         return len(piece)
 
     def close(self) -> None:
-        """Stop the hashing thread (idempotent)."""
+        """Stop the threads (idempotent)."""
         if self._closed:
             return
         self._closed = True
-        if self._read_ahead:
+        if self._reader is not None:
             self._stopping = True
             self._free.put(None)  # wakes the thread if it waits for a block
-        else:
-            self._filled.put(None)
+            self._reader.join()
+        self._to_hash.put(None)
         self._thread.join()
 
     def digest(self) -> bytes:
-        """The sha256 of everything read (stops the hashing thread).
+        """The sha256 of everything read (stops the threads).
 
-        Read ahead, the caller must have read to the end first: the thread may
-        have hashed more than the caller read.
+        Read ahead, the caller must have read to the end first: the reading
+        thread may have read more than the caller did.
         """
         if self._read_ahead and not self._at_end:
             raise ValueError("the digest of a read-ahead stream is known only at its end")
