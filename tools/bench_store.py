@@ -6,7 +6,9 @@ machine may be shared):
   ingest  — NAR → a fresh store (until its data is durable: the services are
             closed) vs ``nix-store --restore`` into a fresh directory, which does
             not sync (a ``sync`` after each run is not timed), and vs the same
-            followed by a timed ``sync``, durable like the store. The store (one
+            followed by a timed ``sync``, durable like the store; and an ingest
+            into a store opened with ``sync=none`` (never flushed, like the
+            restored tree) vs the plain ``--restore``. The store (one
             file) is deleted after each run, the restored trees only at the end:
             for minutes after thousands of files were deleted, ext4's inode
             allocator skips the freed inodes one by one and ``--restore`` takes
@@ -202,8 +204,8 @@ def run(size_mb: int = 300, runs: int = 5, workdir: Path | None = None) -> list[
                 ["nix-store", "--restore", str(restored / str(counter[0]))], stdin=f, check=True
             )
 
-    def tvix_ingest() -> None:
-        url = f"lmdb://{target}"
+    def tvix_ingest(query: str = "") -> None:
+        url = f"lmdb://{target}{query}"
         b = blob_service_from_url(url)
         d = directory_service_from_url(url)
         with open(nar_file, "rb") as f:
@@ -211,11 +213,15 @@ def run(size_mb: int = 300, runs: int = 5, workdir: Path | None = None) -> list[
         d.close()
         b.close()
 
+    def tvix_ingest_unsynced() -> None:
+        tvix_ingest("?sync=none")
+
     def nix_restore_durably() -> None:
         nix_restore()
         os.sync()
 
     times = best_of(runs, {"tvix-store ingest (fresh lmdb)": (tvix_ingest, remove_target),
+                           "tvix-store ingest (sync=none)": (tvix_ingest_unsynced, remove_target),
                            "nix-store --restore": (nix_restore, os.sync),
                            "nix-store --restore; sync": nix_restore_durably})  # fmt: skip
     shutil.rmtree(restored)
@@ -225,6 +231,14 @@ def run(size_mb: int = 300, runs: int = 5, workdir: Path | None = None) -> list[
             "NAR ingest, both durable",
             "tvix-store ingest (fresh lmdb)",
             "nix-store --restore; sync",
+            times,
+        )
+    )
+    rows.append(
+        show(
+            "NAR ingest, neither durable",
+            "tvix-store ingest (sync=none)",
+            "nix-store --restore",
             times,
         )
     )

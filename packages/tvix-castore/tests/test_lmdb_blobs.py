@@ -215,3 +215,38 @@ def test_flush_starts_in_the_background_and_close_waits(
     blobs = blob_service_from_url(f"lmdb://{short_tmp}/store")
     assert blobs.has(digest)
     blobs.close()
+
+
+def test_sync_none_never_flushes_and_keeps_the_data(
+    short_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tvix_castore.lmdb_env import LmdbEnvironment
+
+    monkeypatch.setattr("tvix_castore.lmdb_env.FLUSH_AHEAD_BYTES", CHUNK_SIZE)
+    flushes: list[str] = []
+    monkeypatch.setattr(LmdbEnvironment, "_flush_ahead", lambda self: flushes.append("ahead"))
+    url = f"lmdb://{short_tmp}/store?sync=none"
+    blobs = blob_service_from_url(url)
+    env = blobs.environment  # type: ignore[attr-defined]
+
+    class CountingSyncs:
+        """The lmdb environment, with its fsync counted instead of done."""
+
+        def __init__(self, real: object) -> None:
+            self._real = real
+
+        def sync(self, force: bool = False) -> None:
+            flushes.append("sync")
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self._real, name)
+
+    monkeypatch.setattr(env, "env", CountingSyncs(env.env))
+    data = os.urandom(3 * CHUNK_SIZE)
+    digest = blobs.put(data)
+    blobs.flush()
+    blobs.close()
+    assert flushes == []
+    blobs = blob_service_from_url(url)
+    assert blobs.read_all(digest) == data
+    blobs.close()

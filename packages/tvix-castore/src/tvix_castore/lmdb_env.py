@@ -11,11 +11,14 @@ requires within one process.
 Durability: each put is one LMDB transaction, so a commit is atomic and never
 half-visible, and a committed put survives a crash of the process. The
 environment is flushed to disk (fsync) when a directory graph is committed and
-when a service is closed; ``?sync=always`` flushes on every commit instead
-(slower, survives power loss at any point). While blob data streams in, a
-flush also starts on a helper thread after every :data:`FLUSH_AHEAD_BYTES`,
-so that the data goes to disk while the upload goes on and the flush that
-makes a graph durable has little left to write.
+when a service is closed (``?sync=graph``, the default); ``?sync=always``
+flushes on every commit instead (slower, survives power loss at any point);
+``?sync=none`` never flushes, leaving the data to the kernel's writeback, for
+a store that may be lost with the machine (a cache, a CI job), as Nix's
+``fsync-metadata = false`` does. While blob data streams in, a flush also
+starts on a helper thread after every :data:`FLUSH_AHEAD_BYTES`, so that the
+data goes to disk while the upload goes on and the flush that makes a graph
+durable has little left to write.
 """
 
 from __future__ import annotations
@@ -42,12 +45,13 @@ _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 class LmdbEnvironment:
     """An open environment with its three databases (shared and reference-counted)."""
 
-    def __init__(self, path: str, map_size: int, sync_always: bool, temporary: bool) -> None:
+    def __init__(self, path: str, map_size: int, sync: str, temporary: bool) -> None:
         import lmdb
 
         self.path = path
         self.temporary = temporary
-        self.sync_always = sync_always
+        self.sync_always = sync == "always"
+        self.durable = sync != "none"
         self.map_size = map_size
         try:
             os.makedirs(path, exist_ok=True)
@@ -56,8 +60,8 @@ class LmdbEnvironment:
                 map_size=map_size,
                 max_dbs=8,
                 max_readers=1024,
-                sync=sync_always,
-                metasync=sync_always,
+                sync=self.sync_always,
+                metasync=self.sync_always,
                 readahead=False,
             )
             self.blobs: Any = self.env.open_db(b"blobs")
@@ -72,9 +76,11 @@ class LmdbEnvironment:
         self._flusher: threading.Thread | None = None
 
     def flush(self) -> None:
-        """Force committed data to disk."""
+        """Force committed data to disk (unless the store was opened with ``sync=none``)."""
         import lmdb
 
+        if not self.durable:
+            return
         try:
             self.env.sync(True)
         except lmdb.Error as e:
@@ -82,7 +88,7 @@ class LmdbEnvironment:
 
     def committed(self, size: int) -> None:
         """Note that ``size`` bytes of data were committed; may start a flush in the background."""
-        if self.sync_always:
+        if self.sync_always or not self.durable:
             return
         with self._flush_lock:
             self._unflushed += size
@@ -135,19 +141,20 @@ def open_environment(url: ServiceUrl) -> LmdbEnvironment:
 
     ``lmdb://`` (no path) gives a fresh temporary store that is deleted when
     closed; ``lmdb:///`` and relative paths are refused, as is a host.
-    Parameters: ``map_size`` (e.g. ``64GiB``) and ``sync`` (``always`` or ``graph``).
+    Parameters: ``map_size`` (e.g. ``64GiB``) and ``sync`` (``graph``, ``always`` or
+    ``none``).
     """
     require_no_host(url)
     require_no_query(url, frozenset({"map_size", "sync"}))
     map_size = _parse_size(url, url.query["map_size"]) if "map_size" in url.query else None
     sync = url.query.get("sync", "graph")
-    if sync not in ("always", "graph"):
-        raise InvalidUrlError(f"invalid url {url.text!r}: sync must be 'always' or 'graph'")
+    if sync not in ("always", "graph", "none"):
+        raise InvalidUrlError(f"invalid url {url.text!r}: sync must be 'graph', 'always' or 'none'")
     if url.path == "":
         env = LmdbEnvironment(
             tempfile.mkdtemp(prefix="tvix-castore-"),
             map_size or DEFAULT_MAP_SIZE,
-            sync == "always",
+            sync,
             temporary=True,
         )
         env._refs = 1
@@ -160,7 +167,7 @@ def open_environment(url: ServiceUrl) -> LmdbEnvironment:
     with _lock:
         shared = _open.get(path)
         if shared is None:
-            shared = LmdbEnvironment(path, map_size or DEFAULT_MAP_SIZE, sync == "always", False)
+            shared = LmdbEnvironment(path, map_size or DEFAULT_MAP_SIZE, sync, False)
             _open[path] = shared
         shared._refs += 1
         return shared
