@@ -9,7 +9,7 @@ from __future__ import annotations
 import struct
 
 from nix_compat.nar.errors import NarError
-from nix_compat.nar.wire import BinaryReader, encode_string
+from nix_compat.nar.wire import BinaryReader, encode_string, readinto_of
 
 __all__ = ["Description", "NarInput", "NarPath", "describe", "show_path"]
 
@@ -52,11 +52,10 @@ class NarInput:
     and file contents are copied once, straight into the caller's buffer.
     """
 
-    __slots__ = ("_base", "_buf", "_end", "_pos", "_read", "_readinto", "_view")
+    __slots__ = ("_base", "_buf", "_end", "_pos", "_stream_readinto", "_view")
 
     def __init__(self, stream: BinaryReader) -> None:
-        self._read = stream.read
-        self._readinto = getattr(stream, "readinto", None)
+        self._stream_readinto = readinto_of(stream)
         self._buf = bytearray(READ_SIZE)
         self._view = memoryview(self._buf)
         self._pos = 0
@@ -86,13 +85,6 @@ class NarInput:
                 break
             rest += got
             self._end = rest
-
-    def _stream_readinto(self, view: memoryview) -> int:
-        if self._readinto is not None:
-            return int(self._readinto(view) or 0)
-        data = self._read(len(view))
-        view[: len(data)] = data
-        return len(data)
 
     def _truncated(self, what: Description) -> NarError:
         return NarError(f"archive truncated while reading {describe(what)}", self._base + self._end)

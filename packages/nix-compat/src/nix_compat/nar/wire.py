@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import struct
+from collections.abc import Callable
 from typing import Protocol, TypeAlias
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "invalid_name_reason",
     "invalid_target_reason",
     "padding",
+    "readinto_of",
 ]
 
 MAX_NAME_LEN = 255
@@ -53,6 +55,25 @@ class BinaryReader(Protocol):
     """Anything with a ``read(n)`` returning bytes (empty at end of stream)."""
 
     def read(self, size: int, /) -> bytes: ...
+
+
+def readinto_of(stream: BinaryReader) -> Callable[[memoryview], int]:
+    """A ``readinto`` for ``stream``: its own if it has one, else one built on ``read``.
+
+    The function fills a prefix of the view it is given and returns the count,
+    0 only at the end of the stream.
+    """
+    readinto = getattr(stream, "readinto", None)
+    if readinto is not None:
+        return lambda view: int(readinto(view) or 0)
+    read = stream.read
+
+    def from_read(view: memoryview) -> int:
+        data = read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+    return from_read
 
 
 def padding(length: int) -> bytes:

@@ -8,7 +8,7 @@ import queue
 import stat
 import threading
 
-from nix_compat.nar.wire import BinaryReader
+from nix_compat.nar.wire import BinaryReader, readinto_of
 
 __all__ = ["READ_BLOCK", "HashingReader", "is_regular_file"]
 
@@ -57,8 +57,7 @@ class HashingReader:
     """
 
     def __init__(self, stream: BinaryReader, *, read_ahead: bool | None = None) -> None:
-        self._read = stream.read
-        self._readinto = getattr(stream, "readinto", None)
+        self._read_into = readinto_of(stream)
         self._hasher = hashlib.sha256()
         self.size = 0
         self._unallocated = _BLOCKS
@@ -162,13 +161,6 @@ class HashingReader:
         self.size += length
         self._block, self._offset = memoryview(block)[:length], 0
         return True
-
-    def _read_into(self, view: memoryview) -> int:
-        if self._readinto is not None:
-            return int(self._readinto(view) or 0)
-        data = self._read(len(view))
-        view[: len(data)] = data
-        return len(data)
 
     def read(self, size: int, /) -> bytes:
         """Up to ``size`` bytes (fewer at the end of a block), empty only at the end."""
