@@ -418,3 +418,16 @@ def test_short_reads_give_the_same_events_and_errors(step: int, stream: type[_Dr
     )
     for data in (VALID, VALID[:-5], VALID[:77], VALID + b"x", plain, plain[:150]):
         assert _events_and_error(stream(data, step)) == _events_and_error(io.BytesIO(data))
+
+
+def test_input_takes_more_than_its_buffer_holds() -> None:
+    from nix_compat.nar.input import READ_SIZE, NarInput
+
+    data = bytes(range(256)) * (3 * READ_SIZE // 256)
+    source = NarInput(_DribbleInto(data, 70_001))
+    assert source.take(5, "a start") == data[:5]
+    assert source.take(2 * READ_SIZE, "a long run") == data[5 : 5 + 2 * READ_SIZE]
+    assert source.offset == 5 + 2 * READ_SIZE
+    with pytest.raises(NarError, match="truncated while reading the rest") as caught:
+        source.take(READ_SIZE, "the rest")
+    assert caught.value.offset == len(data)
