@@ -22,9 +22,7 @@ _APPLY_TEMPLATE = """def ev(frame):
             return f.invoke(f.env, arg(frame))
         return call_value(f, arg(frame))
     except EvalError as e:
-        if e.pos is None:
-            e.pos = node
-        call_trace(e, f, node)
+        note_failed_call(e, f, node)
         raise
 """
 
@@ -45,7 +43,7 @@ def apply_local_inline(node: Any, fn: Any, arg_code: Code, depth: int, idx: int)
         "Thunk": Thunk,
         "EvalError": EvalError,
         "call_value": call_value,
-        "call_trace": call_trace,
+        "note_failed_call": note_failed_call,
         "INT_MIN": INT_MIN,
         "INT_MAX": INT_MAX,
         "fn": fn,
@@ -89,9 +87,7 @@ def apply_local(node: Any, fn: Any, arg: Any, depth: int, idx: int) -> Code:
                     return f.invoke(f.env, arg(frame))
                 return call_value(f, arg(frame))
             except EvalError as e:
-                if e.pos is None:
-                    e.pos = node
-                call_trace(e, f, node)
+                note_failed_call(e, f, node)
                 raise
 
         return Code(ev)
@@ -108,9 +104,7 @@ def apply_local(node: Any, fn: Any, arg: Any, depth: int, idx: int) -> Code:
                 return f.invoke(f.env, arg(frame))
             return call_value(f, arg(frame))
         except EvalError as e:
-            if e.pos is None:
-                e.pos = node
-            call_trace(e, f, node)
+            note_failed_call(e, f, node)
             raise
 
     return Code(ev_any)
@@ -200,8 +194,11 @@ def direct_primop(prim: PrimOp, args: list[Code], node: Any) -> Code:
     return Code(evn)
 
 
-def call_trace(e: EvalError, f: Value, node: Any) -> None:
-    """Record the ``… while evaluating 'f'`` / ``… from call site`` frames of a failed call."""
+def note_failed_call(e: EvalError, f: Value, node: Any) -> None:
+    """Give a failed call's error the call site as position (if it has none yet) and the
+    ``… while evaluating 'f'`` / ``… from call site`` frames."""
+    if e.pos is None:
+        e.pos = node
     if type(f) is Lambda:
         what = f"'{f.name}'" if f.name is not None else "anonymous lambda"
         e.add_trace(f.pos, f"while evaluating {what}")

@@ -23,10 +23,10 @@ from tvix_eval.compiler.access import (
 from tvix_eval.compiler.calls import (
     apply_local,
     apply_local_inline,
-    call_trace,
     describe_lambda,
     direct_primop,
     fold_select,
+    note_failed_call,
 )
 from tvix_eval.compiler.code import NO_CONST, UNSET, Code, Frame, constant, frame_init_lz
 from tvix_eval.compiler.fastops import fused_if, fused_interpolation, list_builder
@@ -164,9 +164,7 @@ class Compiler:
             try:
                 return call_value(f, arg(frame))
             except EvalError as e:
-                if e.pos is None:
-                    e.pos = node
-                call_trace(e, f, node)
+                note_failed_call(e, f, node)
                 raise
 
         return Code(ev)
@@ -634,9 +632,7 @@ class Compiler:
                     return f.invoke(f.env, arg(frame))
                 return call_value(f, arg(frame))
             except EvalError as e:
-                if e.pos is None:
-                    e.pos = node
-                call_trace(e, f, node)
+                note_failed_call(e, f, node)
                 raise
 
         return Code(ev)
@@ -665,9 +661,7 @@ class Compiler:
                     return g.invoke(g.env, b_lz(frame))
                 return call_value(g, b_lz(frame))
             except EvalError as e:
-                if e.pos is None:
-                    e.pos = node
-                call_trace(e, g, node)
+                note_failed_call(e, g, node)
                 raise
 
         def call_first(f: Value, frame: Frame) -> Value:
@@ -679,9 +673,7 @@ class Compiler:
                     return f.invoke(f.env, a_lz(frame))
                 return call_value(f, a_lz(frame))
             except EvalError as e:
-                if e.pos is None:
-                    e.pos = inner
-                call_trace(e, f, inner)
+                note_failed_call(e, f, inner)
                 raise
 
         return Code(ev)
