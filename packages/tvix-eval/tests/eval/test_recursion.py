@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,22 @@ CORPUS = Path(__file__).resolve().parents[5] / "shared/seed/tvix/eval/src/tests/
 def test_non_tail_recursion_100k(evaluator: Evaluator) -> None:
     src = "let f = n: if n == 0 then 0 else 1 + f (n - 1); in f 100000"
     assert evaluator.evaluate(src, strict=True) == 100000
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="counts Linux page faults")
+def test_recursion_up_and_down_stays_in_one_frame_block(evaluator: Evaluator) -> None:
+    """Going 40 Nix calls deep and back 20,000 times must not map and unmap CPython's frame
+    chunks each time (each new chunk costs page faults; there were ~40k here before)."""
+    import resource
+
+    src = (
+        "let f = n: if n == 0 then 0 else 1 + f (n - 1);"
+        " in builtins.foldl' (acc: i: acc + f 40) 0 (builtins.genList (x: x) 20000)"
+    )
+    assert evaluator.evaluate(src, strict=True) == 800000  # compiled and warmed up
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    assert evaluator.evaluate(src, strict=True) == 800000
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before < 5000
 
 
 def test_tail_call_corpus_test() -> None:
