@@ -59,9 +59,9 @@ def _filter(f: Value, xs: Value) -> Value:
     expect_function(f)
     xs = expect_list(xs)
     out = []
-    if type(f) is Lambda and f.body is not None:
+    if type(f) is Lambda and f.code.body is not None:
         # a plain lambda: run its body directly (what call_value would do)
-        body = f.body
+        body = f.code.body
         env = f.env
         for x in xs:
             keep = body([env, x])
@@ -83,9 +83,9 @@ def _foldl(f: Value, acc: Value, xs: Value) -> Value:
     xs = expect_list(xs)
     if not xs:
         return force(acc)
-    if type(f) is Lambda and f.body2 is not None:
+    if type(f) is Lambda and f.code.body2 is not None:
         # a plain ``a: x: e``: run ``e`` directly (what call_value2 would do)
-        body2 = f.body2
+        body2 = f.code.body2
         env = f.env
         for x in xs:
             acc = body2([[env, acc], x])

@@ -15,11 +15,12 @@ _APPLY_TEMPLATE = """def ev(frame):
         f = fn(frame)
     try:
         if type(f) is Lambda:
-            body = f.body
+            c = f.code
+            body = c.body
             if body is not None:
 {arg_lines}
                 return body([f.env, x])
-            return f.invoke(f.env, arg(frame))
+            return c.invoke(f.env, arg(frame))
         return call_value(f, arg(frame))
     except EvalError as e:
         note_failed_call(e, f, node)
@@ -81,10 +82,11 @@ def apply_local(node: Any, fn: Any, arg: Any, depth: int, idx: int) -> Code:
                 f = fn(frame)
             try:
                 if type(f) is Lambda:
-                    body = f.body
+                    c = f.code
+                    body = c.body
                     if body is not None:
                         return body([f.env, arg(frame)])
-                    return f.invoke(f.env, arg(frame))
+                    return c.invoke(f.env, arg(frame))
                 return call_value(f, arg(frame))
             except EvalError as e:
                 note_failed_call(e, f, node)
@@ -98,10 +100,11 @@ def apply_local(node: Any, fn: Any, arg: Any, depth: int, idx: int) -> Code:
             f = fn(frame)
         try:
             if type(f) is Lambda:
-                body = f.body
+                c = f.code
+                body = c.body
                 if body is not None:
                     return body([f.env, arg(frame)])
-                return f.invoke(f.env, arg(frame))
+                return c.invoke(f.env, arg(frame))
             return call_value(f, arg(frame))
         except EvalError as e:
             note_failed_call(e, f, node)

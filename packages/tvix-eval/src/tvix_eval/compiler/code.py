@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tvix_eval.runtime.values import Thunk, Value
+from tvix_eval.runtime.values import LambdaCode, Thunk, Value
 
 Frame = list[Any]
 EvFn = Callable[[Frame], Value]
@@ -35,7 +35,7 @@ class Code:
         "const",
         "ev",
         "known",
-        "lambda_body",
+        "lambda_code",
         "local",
         "local0",
         "lz",
@@ -52,8 +52,8 @@ class Code:
         local: tuple[int, int] | None = None,
     ) -> None:
         self.ev = ev
-        #: for a plain ``x: e`` lambda, the compiled ``e`` (see ``Lambda.body2``)
-        self.lambda_body: EvFn | None = None
+        #: for a lambda literal, what its closures share (see ``LambdaCode.body2``)
+        self.lambda_code: LambdaCode | None = None
         #: the value when known at compile time even though lazy uses must still thunk it
         #: (``builtins.map``: C++ Nix shows such a selection as ``<CODE>`` until forced)
         self.known = const

@@ -50,6 +50,7 @@ from tvix_eval.runtime.ops import (
 from tvix_eval.runtime.values import (
     Formals,
     Lambda,
+    LambdaCode,
     NixAttrs,
     NixPath,
     NixString,
@@ -147,7 +148,7 @@ class Compiler:
 
         traced = Code(ev, lz, code.const, code.local0, code.local)
         traced.known = code.known
-        traced.lambda_body = code.lambda_body
+        traced.lambda_code = code.lambda_code
         return traced
 
     def _traced_apply(
@@ -528,16 +529,19 @@ class Compiler:
             inner = Scope(scope, {param.name: 1})
             body_code = self.compile(node.body, inner)
             body = body_code.ev
-            body2 = body_code.lambda_body
+            inner_site = body_code.lambda_code
+            body2 = inner_site.body if inner_site is not None else None
 
             def invoke(penv: Frame, arg: Value) -> Value:
                 return body([penv, arg])
 
+            site = LambdaCode(invoke, name, None, node, body, body2)
+
             def ev(frame: Frame) -> Value:
-                return Lambda(invoke, frame, name, None, node, body, body2)
+                return Lambda(site, frame)
 
             code = Code(ev)
-            code.lambda_body = body
+            code.lambda_code = site
             return code
         return self._pattern_lambda(node, param, scope, name)
 
@@ -603,10 +607,14 @@ class Compiler:
                         )
             return body(frame)
 
-        def ev(frame: Frame) -> Value:
-            return Lambda(invoke, frame, name, formals, node)
+        site = LambdaCode(invoke, name, formals, node)
 
-        return Code(ev)
+        def ev(frame: Frame) -> Value:
+            return Lambda(site, frame)
+
+        code = Code(ev)
+        code.lambda_code = site
+        return code
 
     def c_Apply(self, node: ast.Apply, scope: Scope | None) -> Code:
         direct = self._apply_primop(node, scope)
@@ -626,10 +634,11 @@ class Compiler:
             f = fn(frame)
             try:
                 if type(f) is Lambda:
-                    body = f.body
+                    c = f.code
+                    body = c.body
                     if body is not None:
                         return body([f.env, arg(frame)])
-                    return f.invoke(f.env, arg(frame))
+                    return c.invoke(f.env, arg(frame))
                 return call_value(f, arg(frame))
             except EvalError as e:
                 note_failed_call(e, f, node)
@@ -645,9 +654,9 @@ class Compiler:
 
         def ev(frame: Frame) -> Value:
             f = fn(frame)
-            if type(f) is Lambda and f.body2 is not None:
+            if type(f) is Lambda and f.code.body2 is not None:
                 try:
-                    return f.body2([[f.env, a_lz(frame)], b_lz(frame)])
+                    return f.code.body2([[f.env, a_lz(frame)], b_lz(frame)])
                 except EvalError as e:
                     if e.pos is None:
                         e.pos = node
@@ -655,10 +664,11 @@ class Compiler:
             g = call_first(f, frame)
             try:
                 if type(g) is Lambda:
-                    body = g.body
+                    c = g.code
+                    body = c.body
                     if body is not None:
                         return body([g.env, b_lz(frame)])
-                    return g.invoke(g.env, b_lz(frame))
+                    return c.invoke(g.env, b_lz(frame))
                 return call_value(g, b_lz(frame))
             except EvalError as e:
                 note_failed_call(e, g, node)
@@ -667,10 +677,11 @@ class Compiler:
         def call_first(f: Value, frame: Frame) -> Value:
             try:
                 if type(f) is Lambda:
-                    body = f.body
+                    c = f.code
+                    body = c.body
                     if body is not None:
                         return body([f.env, a_lz(frame)])
-                    return f.invoke(f.env, a_lz(frame))
+                    return c.invoke(f.env, a_lz(frame))
                 return call_value(f, a_lz(frame))
             except EvalError as e:
                 note_failed_call(e, f, inner)

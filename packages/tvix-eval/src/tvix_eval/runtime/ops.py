@@ -39,7 +39,7 @@ def call_value(f: Value, arg: Value) -> Value:
         f = f.force()
         t = type(f)
     if t is Lambda:
-        return f.invoke(f.env, arg)
+        return f.code.invoke(f.env, arg)
     if t is PrimOp:
         if f.arity == 1:
             return run_primop(f, (arg,))
@@ -59,11 +59,15 @@ def call_value(f: Value, arg: Value) -> Value:
 
 def call_value2(f: Value, a: Value, b: Value) -> Value:
     """``f a b``, with a shortcut for curried plain lambdas (``a: b: …``)."""
-    if type(f) is Lambda and f.body2 is not None:
-        return f.body2([[f.env, a], b])
-    g = f.body([f.env, a]) if type(f) is Lambda and f.body is not None else call_value(f, a)
-    if type(g) is Lambda and g.body is not None:
-        return g.body([g.env, b])
+    if type(f) is Lambda:
+        code = f.code
+        if code.body2 is not None:
+            return code.body2([[f.env, a], b])
+        g = code.invoke(f.env, a)
+    else:
+        g = call_value(f, a)
+    if type(g) is Lambda:
+        return g.code.invoke(g.env, b)
     return call_value(g, b)
 
 
@@ -108,7 +112,7 @@ def lazy_calls(f: Value, args: Iterable[Value]) -> list[Value]:
     lambda would, without going through :func:`call_value`.
     """
     if type(f) is Lambda:
-        body = f.body
+        body = f.code.body
         if body is not None:
             env = f.env
             return [Thunk(body, [env, x]) for x in args]

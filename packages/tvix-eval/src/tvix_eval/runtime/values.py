@@ -162,35 +162,60 @@ class Formals:
         self.pos = pos
 
 
-class Lambda:
-    """A closure: compiled body plus the environment it was created in.
+class LambdaCode:
+    """What all closures made by one lambda literal share: how to call them, and what
+    ``functionArgs``, printing and error messages need to know.
 
-    ``invoke(env, arg)`` runs the body in a fresh frame and returns the forced result; ``formals``
-    is ``None`` for a plain ``x: …`` lambda, whose compiled body is also in ``body`` (called with
-    the frame ``[env, arg]``, a shortcut for the hottest path).
+    ``invoke(env, arg)`` runs the body in a fresh frame and returns the forced result. A plain
+    ``x: …`` lambda (``formals`` is ``None``) also has ``body``, called with the frame
+    ``[env, arg]`` (a shortcut for the hottest path), and for ``a: b: e`` ``body2``, the compiled
+    ``e`` (frame ``[[env, a], b]``): calls with two arguments skip building the intermediate
+    closure. The compiler may replace these functions with faster ones at any time (see
+    :mod:`tvix_eval.compiler.tiering`); closures made earlier pick the new ones up.
     """
 
-    __slots__ = ("body", "body2", "env", "formals", "invoke", "name", "pos")
+    __slots__ = ("body", "body2", "formals", "invoke", "name", "pos")
 
-    def __init__(  # noqa: PLR0917 (positional: created on a hot path)
+    def __init__(  # noqa: PLR0917 (positional: mirrors the fields)
         self,
         invoke: Callable[[Any, Value], Value],
-        env: Any,
         name: str | None,
         formals: Formals | None,
         pos: Any = None,
         body: Callable[[Any], Value] | None = None,
         body2: Callable[[Any], Value] | None = None,
     ) -> None:
-        self.body = body
-        #: for ``a: b: e``, the compiled ``e`` (frame ``[[env, a], b]``): calls with two
-        #: arguments skip building the intermediate closure
-        self.body2 = body2
         self.invoke = invoke
-        self.env = env
         self.name = name
         self.formals = formals
         self.pos = pos
+        self.body = body
+        self.body2 = body2
+
+
+class Lambda:
+    """A closure: the shared :class:`LambdaCode` of its literal and the frame it was made in."""
+
+    __slots__ = ("code", "env")
+
+    def __init__(self, code: LambdaCode, env: Any) -> None:
+        self.code = code
+        self.env = env
+
+    @property
+    def name(self) -> str | None:
+        """The name it was bound to where it was written (``f = x: …``), if any."""
+        return self.code.name
+
+    @property
+    def formals(self) -> Formals | None:
+        """The ``{ a, b ? c, … }`` pattern, or ``None`` for ``x: …``."""
+        return self.code.formals
+
+    @property
+    def pos(self) -> Any:
+        """The syntax node of the lambda literal."""
+        return self.code.pos
 
 
 class PrimOp:
