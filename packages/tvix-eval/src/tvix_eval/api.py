@@ -94,6 +94,17 @@ def run_in_deep_thread(fn: Callable[[], T], recursion_limit: int = RECURSION_LIM
     return result[0]
 
 
+def _tier_threshold() -> int | None:
+    from tvix_eval.compiler.tiering import DEFAULT_THRESHOLD
+
+    setting = os.environ.get("TVIX_TIER_THRESHOLD", "")
+    if setting == "never":
+        return None
+    if setting.isdigit() and int(setting) > 0:
+        return int(setting)
+    return DEFAULT_THRESHOLD
+
+
 def parse_search_path(entries: Iterable[str]) -> list[tuple[str | None, str]]:
     """``-I``/``NIX_PATH`` entries (``prefix=path`` or ``path``) as ``(prefix, path)`` pairs."""
     out: list[tuple[str | None, str]] = []
@@ -128,6 +139,7 @@ class Evaluator:
         trace_runtime: Callable[[str], None] | None = None,
         parse_cache: bool = True,
         freeze_compiled: bool = False,
+        tier_threshold: int | None = -1,
     ) -> None:
         from tvix_eval.builtins import make_globals
         from tvix_eval.corepkgs import install as install_corepkgs
@@ -140,6 +152,9 @@ class Evaluator:
         #: seconds for a big file, but nothing frozen is ever collected — for one-shot processes
         self.freeze_compiled = freeze_compiled
 
+        #: calls after which a lambda's body is compiled to Python source (None: never);
+        #: ``TVIX_TIER_THRESHOLD`` (a number, or ``never``) overrides the default
+        self.tier_threshold = _tier_threshold() if tier_threshold == -1 else tier_threshold
         #: how many Python frames evaluation may nest before ``stack overflow``
         self.recursion_limit = recursion_limit
         #: told about every call and forced thunk, with its location (None: not traced, and
@@ -199,7 +214,8 @@ class Evaluator:
         eager = bool(self.state.extra.get("strict"))
 
         def compile_tree(tree: ast.Expr) -> Callable[[list[Any]], Value]:
-            return Compiler(self.globals, base, eager, self.trace_runtime).compile(tree, scope).ev
+            compiler = Compiler(self.globals, base, eager, self.trace_runtime, self.tier_threshold)
+            return compiler.compile(tree, scope).ev
 
         # Parsing and compiling build many long-lived objects and almost no garbage; the cyclic
         # collector would re-scan them over and over (seconds for a 40k-line file).

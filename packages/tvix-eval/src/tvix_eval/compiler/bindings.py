@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(slots=True)
-class _Entry:
+class Entry:
     """One statically named binding after nested keys are merged."""
 
     name: str
@@ -54,8 +54,8 @@ class _Entry:
 
 
 @dataclass(slots=True)
-class _Collected:
-    entries: dict[str, _Entry] = field(default_factory=dict)
+class Collected:
+    entries: dict[str, Entry] = field(default_factory=dict)
     dynamics: list[tuple[Any, Any, Any]] = field(default_factory=list)
 
 
@@ -99,8 +99,8 @@ def _inherit_pos(b: ast.Inherit) -> ast.Span:
     return ast.Span(b.source, i, i + 1)
 
 
-def _collect(bindings: tuple[Any, ...]) -> _Collected:
-    out = _Collected()
+def collect(bindings: tuple[Any, ...]) -> Collected:
+    out = Collected()
     entries = out.entries
     for b in bindings:
         if type(b) is ast.Inherit:
@@ -109,9 +109,9 @@ def _collect(bindings: tuple[Any, ...]) -> _Collected:
                 if ident.name in entries:
                     raise _already_defined(ident.name, pos, entries[ident.name].where)
                 if b.from_expr is None:
-                    entries[ident.name] = _Entry(ident.name, ident, inherit=ident, pos=pos)
+                    entries[ident.name] = Entry(ident.name, ident, inherit=ident, pos=pos)
                 else:
-                    entries[ident.name] = _Entry(ident.name, ident, from_expr=b.from_expr, pos=pos)
+                    entries[ident.name] = Entry(ident.name, ident, from_expr=b.from_expr, pos=pos)
             continue
         path = b.path
         key = path[0]
@@ -125,7 +125,7 @@ def _collect(bindings: tuple[Any, ...]) -> _Collected:
         existing = entries.get(key)
         if len(path) == 1:
             if existing is None:
-                entries[key] = _Entry(key, b, value=b.value)
+                entries[key] = Entry(key, b, value=b.value)
                 continue
             if type(b.value) is ast.AttrSet and (
                 existing.nested is not None
@@ -138,7 +138,7 @@ def _collect(bindings: tuple[Any, ...]) -> _Collected:
             raise _already_defined(key, b, existing.where)
         sub = _sub_binding(b)
         if existing is None:
-            entries[key] = _Entry(key, b, nested=[sub])
+            entries[key] = Entry(key, b, nested=[sub])
             continue
         if existing.nested is not None or type(existing.value) is ast.AttrSet:
             _make_nested(existing)
@@ -149,7 +149,7 @@ def _collect(bindings: tuple[Any, ...]) -> _Collected:
     return out
 
 
-def _make_nested(entry: _Entry) -> None:
+def _make_nested(entry: Entry) -> None:
     if entry.nested is None:
         literal = entry.value
         entry.nested = list(literal.bindings)
@@ -158,7 +158,7 @@ def _make_nested(entry: _Entry) -> None:
         entry.value = None
 
 
-def _entry_expr(entry: _Entry) -> Any:
+def entry_expr(entry: Entry) -> Any:
     """The expression bound by a plain or merged entry."""
     if entry.nested is not None:
         # spans the literal it started as; else the binding (``a.b = …``: no ``{`` of its own)
@@ -167,8 +167,8 @@ def _entry_expr(entry: _Entry) -> Any:
     return entry.value
 
 
-def _compile_value(compiler: Compiler, entry: _Entry, scope: Scope | None) -> Code:
-    expr = _entry_expr(entry)
+def _compile_value(compiler: Compiler, entry: Entry, scope: Scope | None) -> Code:
+    expr = entry_expr(entry)
     if type(expr) is ast.Lambda:
         code = compiler.c_Lambda(expr, scope, name=entry.name)
         if compiler.tracer is not None:
@@ -177,10 +177,14 @@ def _compile_value(compiler: Compiler, entry: _Entry, scope: Scope | None) -> Co
     return compiler.compile(expr, scope)
 
 
-def _compile_inherit_from(compiler: Compiler, entry: _Entry, scope: Scope | None) -> Code:
+def inherit_select(entry: Entry) -> ast.Select:
+    """``inherit (e) x`` as the selection ``e.x`` it stands for (at the position of ``x``)."""
     ident = entry.node
-    select = ast.Select(ident.source, ident.start, ident.end, entry.from_expr, (entry.name,), None)
-    return compiler.compile(select, scope)
+    return ast.Select(ident.source, ident.start, ident.end, entry.from_expr, (entry.name,), None)
+
+
+def _compile_inherit_from(compiler: Compiler, entry: Entry, scope: Scope | None) -> Code:
+    return compiler.compile(inherit_select(entry), scope)
 
 
 def _dynamic_key(kev: EvFn, knode: Any, frame: Frame) -> str | None:
@@ -225,7 +229,7 @@ def _add_dynamics(
         d[k] = vlz(frame)
 
 
-def _positions(collected: _Collected, node: ast.AttrSet) -> AttrPositions:
+def positions_of(collected: Collected, node: ast.AttrSet) -> AttrPositions:
     """Where each attribute of a set literal is defined, and where its ``{`` is."""
     return AttrPositions(
         {name: entry.where for name, entry in collected.entries.items()}, _brace(node)
@@ -246,7 +250,7 @@ def _brace(node: ast.AttrSet) -> ast.Span | None:
 
 def compile_attrset(compiler: Compiler, node: ast.AttrSet, scope: Scope | None) -> Code:
     """``{ … }`` and ``rec { … }``."""
-    collected = _collect(node.bindings)
+    collected = collect(node.bindings)
     if node.rec:
         return _compile_rec(compiler, collected, scope, node)
     codes: list[tuple[str, Code]] = []
@@ -259,7 +263,7 @@ def compile_attrset(compiler: Compiler, node: ast.AttrSet, scope: Scope | None) 
             code = _compile_value(compiler, entry, scope)
         codes.append((name, code))
     dyn = _compile_dynamics(compiler, collected.dynamics, scope)
-    positions = _positions(collected, node)
+    positions = positions_of(collected, node)
     build = dict_builder(codes)
     if build is not None and not dyn:
 
@@ -293,7 +297,7 @@ def _static_value(compiler: Compiler, base: Any, path: tuple[Any, ...], scope: S
     return v
 
 
-def _known_builtins(compiler: Compiler, collected: _Collected, inner: Scope) -> dict[str, Any]:
+def known_builtins(compiler: Compiler, collected: Collected, inner: Scope) -> dict[str, Any]:
     """The ``let`` bindings sure to hold a builtin function (``inherit (builtins) map``,
     ``f = builtins.map``, ``f = map``), so that calls through them call the builtin directly."""
     known: dict[str, Any] = {}
@@ -312,17 +316,25 @@ def _known_builtins(compiler: Compiler, collected: _Collected, inner: Scope) -> 
     return known
 
 
+def frame_scope(
+    compiler: Compiler, collected: Collected, scope: Scope | None, *, is_let: bool
+) -> Scope:
+    """The scope of a recursive frame (``let``, ``rec``): one slot per name, in order."""
+    inner = Scope(scope, {name: i + 1 for i, name in enumerate(collected.entries)})
+    if is_let:
+        inner.known = known_builtins(compiler, collected, inner)
+    return inner
+
+
 def _frame_slots(
-    compiler: Compiler, collected: _Collected, scope: Scope | None, *, is_let: bool = False
+    compiler: Compiler, collected: Collected, scope: Scope | None, *, is_let: bool = False
 ) -> tuple[Scope, list[tuple[str, int, EvFn]]]:
     """The scope of a recursive frame and, per name, its slot and frame-filling function.
 
     In a ``let`` (unlike a ``rec`` set, whose slots ``__overrides`` may replace) the bindings
     known to hold a builtin are recorded in the scope."""
-    names = {name: i + 1 for i, name in enumerate(collected.entries)}
-    inner = Scope(scope, names)
-    if is_let:
-        inner.known = _known_builtins(compiler, collected, inner)
+    inner = frame_scope(compiler, collected, scope, is_let=is_let)
+    names = inner.names
     slots: list[tuple[str, int, EvFn]] = []
     for name, entry in collected.entries.items():
         if entry.inherit is not None:
@@ -341,13 +353,13 @@ def _frame_slots(
     return inner, slots
 
 
-def _compile_rec(compiler: Compiler, collected: _Collected, scope: Scope | None, node: Any) -> Code:
+def _compile_rec(compiler: Compiler, collected: Collected, scope: Scope | None, node: Any) -> Code:
     inner, slots = _frame_slots(compiler, collected, scope)
     size = len(slots) + 1
     dyn = _compile_dynamics(compiler, collected.dynamics, inner)
 
     overrides = "__overrides" in collected.entries
-    positions = _positions(collected, node)
+    positions = positions_of(collected, node)
 
     def ev(frame: Frame) -> Value:
         f: Frame = [UNSET] * size
@@ -356,7 +368,7 @@ def _compile_rec(compiler: Compiler, collected: _Collected, scope: Scope | None,
             f[idx] = lz(f)
         d = {name: f[idx] for name, idx, _ in slots}
         if overrides:
-            _apply_overrides(d, f, inner)
+            apply_overrides(d, f, inner)
         if dyn:
             _add_dynamics(d, dyn, f)
         return NixAttrs(d, positions)
@@ -364,7 +376,7 @@ def _compile_rec(compiler: Compiler, collected: _Collected, scope: Scope | None,
     return Code(ev)
 
 
-def _apply_overrides(d: dict[str, Value], f: Frame, inner: Scope) -> None:
+def apply_overrides(d: dict[str, Value], f: Frame, inner: Scope) -> None:
     """C++ Nix's ``__overrides`` in a ``rec`` set: its attributes replace the set's own, also
     for references from inside the set."""
     from tvix_eval.runtime.ops import expect_attrs
@@ -379,7 +391,7 @@ def _apply_overrides(d: dict[str, Value], f: Frame, inner: Scope) -> None:
 
 def compile_let(compiler: Compiler, node: ast.Let, scope: Scope | None) -> Code:
     """``let … in body``: one recursive frame."""
-    collected = _collect(node.bindings)
+    collected = collect(node.bindings)
     if collected.dynamics:
         raise EvalError("dynamic attributes not allowed in let", collected.dynamics[0][2])
     inner, slots = _frame_slots(compiler, collected, scope, is_let=True)

@@ -31,7 +31,15 @@ from tvix_eval.compiler.calls import (
 from tvix_eval.compiler.code import NO_CONST, UNSET, Code, Frame, constant, frame_init_lz
 from tvix_eval.compiler.fastops import fused_if, fused_interpolation, list_builder
 from tvix_eval.compiler.operators import compile_binop, compile_unary
-from tvix_eval.compiler.scope import UNKNOWN, Dynamic, Global, Local, Scope, resolve
+from tvix_eval.compiler.scope import (
+    UNKNOWN,
+    Dynamic,
+    Global,
+    Local,
+    Scope,
+    pattern_scope,
+    resolve,
+)
 from tvix_eval.compiler.show import show_parse
 from tvix_eval.runtime.errors import (
     AssertionFailed,
@@ -101,6 +109,7 @@ class Compiler:
         base_dir: str,
         eager: bool = False,
         tracer: Callable[[str], None] | None = None,
+        tier_threshold: int | None = None,
     ) -> None:
         self.globals = globals_
         #: compute cheap integer arithmetic at once in lazy positions (see compiler.fastops)
@@ -111,6 +120,12 @@ class Compiler:
         self.tracer = tracer
         if tracer is not None:
             self.compile = self._compile_traced  # type: ignore[method-assign]
+        #: calls after which a lambda's body is compiled again to Python source (None: never;
+        #: never when tracing either, whose reports come from the closures)
+        self.tier_threshold = tier_threshold if tracer is None else None
+        #: the LambdaCode of each lambda literal compiled so far, by ``id`` of its node
+        self.sites: dict[int, LambdaCode] = {}
+        self._origins: dict[int, Any] = {}
 
     # ------------------------------------------------------------------ entry
 
@@ -536,6 +551,9 @@ class Compiler:
                 return body([penv, arg])
 
             site = LambdaCode(invoke, name, None, node, body, body2)
+            self._new_site(site, node, scope)
+            if inner_site is not None and id(inner_site) in self._origins:
+                self._origins[id(inner_site)].outer = site
 
             def ev(frame: Frame) -> Value:
                 return Lambda(site, frame)
@@ -548,16 +566,9 @@ class Compiler:
     def _pattern_lambda(
         self, node: ast.Lambda, param: ast.Formals, scope: Scope | None, name: str | None
     ) -> Code:
-        names: dict[str, int] = {}
-        for i, f in enumerate(param.entries):
-            names[f.name] = i + 1
-        nslots = len(param.entries)
-        at_slot = 0
-        if param.at_name is not None:
-            nslots += 1
-            at_slot = nslots
-            names.setdefault(param.at_name, at_slot)
-        inner = Scope(scope, names)
+        inner, at_slot = pattern_scope(param, scope)
+        names = inner.names
+        nslots = len(param.entries) + (1 if at_slot else 0)
         entries: list[tuple[str, int, Any]] = []
         for f in param.entries:
             default = None
@@ -608,6 +619,7 @@ class Compiler:
             return body(frame)
 
         site = LambdaCode(invoke, name, formals, node)
+        self._new_site(site, node, scope)
 
         def ev(frame: Frame) -> Value:
             return Lambda(site, frame)
@@ -615,6 +627,13 @@ class Compiler:
         code = Code(ev)
         code.lambda_code = site
         return code
+
+    def _new_site(self, site: LambdaCode, node: ast.Lambda, scope: Scope | None) -> None:
+        self.sites[id(node)] = site
+        if self.tier_threshold is not None:
+            from tvix_eval.compiler.tiering import count_calls
+
+            self._origins[id(site)] = count_calls(site, self, node, scope, self.tier_threshold)
 
     def c_Apply(self, node: ast.Apply, scope: Scope | None) -> Code:
         direct = self._apply_primop(node, scope)

@@ -84,3 +84,17 @@ def resolve(scope: Scope | None, name: str, globals_: dict[str, Any]) -> Resolut
     if withs:
         return Dynamic(tuple(withs))
     return None
+
+
+def pattern_scope(param: Any, scope: Scope | None) -> tuple[Scope, int]:
+    """The frame of a lambda with a pattern ``{ a, b ? d, ... } @ args``: one slot per formal
+    in order, then the ``@`` name's (unless it repeats a formal); returns the scope and the
+    slot that holds the whole argument set (0 when there is no ``@``)."""
+    names: dict[str, int] = {}
+    for i, f in enumerate(param.entries):
+        names[f.name] = i + 1
+    at_slot = 0
+    if param.at_name is not None:
+        at_slot = len(param.entries) + 1
+        names.setdefault(param.at_name, at_slot)
+    return Scope(scope, names), at_slot

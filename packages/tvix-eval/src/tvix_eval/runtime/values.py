@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Final
 
-from tvix_eval.runtime.errors import InfiniteRecursion
+from tvix_eval.runtime.errors import EvalError, InfiniteRecursion
 
 #: A Nix value, or a thunk that evaluates to one.
 Value = Any
@@ -279,6 +279,52 @@ class Thunk:
         self.code = _blackhole
         try:
             value = code(self.env)
+        except BaseException:
+            self.code = code
+            raise
+        self.value = value
+        self.code = None
+        self.env = None
+        return value
+
+    def force_at(self, node: Any) -> Value:
+        """:meth:`force`, giving an error without a position the one of ``node`` (the
+        variable whose value this is)."""
+        code = self.code
+        if code is None:
+            return self.value
+        self.code = _blackhole
+        try:
+            value = code(self.env)
+        except EvalError as e:
+            self.code = code
+            if e.pos is None:
+                e.pos = node
+            raise
+        except BaseException:
+            self.code = code
+            raise
+        self.value = value
+        self.code = None
+        self.env = None
+        return value
+
+    def force_attr(self, attrs: NixAttrs, name: str, node: Any) -> Value:
+        """:meth:`force` for the selection ``node`` of ``name`` from ``attrs``: an error gets
+        that position, if it has none, and C++ Nix's ``while evaluating the attribute`` frame."""
+        code = self.code
+        if code is None:
+            return self.value
+        self.code = _blackhole
+        try:
+            value = code(self.env)
+        except EvalError as e:
+            self.code = code
+            if e.pos is None:
+                e.pos = node
+            pos = attrs.pos.get(name) if attrs.pos is not None else None
+            e.add_trace(pos, f"while evaluating the attribute '{name}'", True)
+            raise
         except BaseException:
             self.code = code
             raise

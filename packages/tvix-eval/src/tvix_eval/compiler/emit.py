@@ -1,0 +1,120 @@
+"""Building the Python source of generated code: functions, blocks, temporaries, constants.
+
+A :class:`Unit` is what one compilation produces (a lambda's body and the thunks inside it): a
+set of Python functions sharing one namespace, which holds every run-time object the source
+refers to by name (syntax nodes for errors, builtins, constants that have no literal).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+#: constants written into the source as literals (everything else goes into the namespace)
+_LITERAL_TYPES = (bool, int, type(None))
+#: longer strings are bound in the namespace, which keeps the source (and its compilation) small
+_MAX_LITERAL_STR = 120
+
+
+class Unit:
+    """The functions of one compilation and the namespace they run in."""
+
+    def __init__(self, filename: str, base: dict[str, Any]) -> None:
+        self.filename = filename
+        self.ns: dict[str, Any] = dict(base)
+        self.fns: list[Fn] = []
+        self._consts: dict[int, str] = {}
+        self._names = 0
+
+    def name(self, prefix: str) -> str:
+        """A fresh name for a function or namespace entry."""
+        self._names += 1
+        return f"{prefix}{self._names}"
+
+    def bind(self, value: Any, prefix: str = "K") -> str:
+        """The name under which ``value`` is reachable from the source (bound once per object)."""
+        key = id(value)
+        name = self._consts.get(key)
+        if name is None:
+            name = self._consts[key] = self.name(prefix)
+            self.ns[name] = value
+        return name
+
+    def literal(self, value: Any) -> str:
+        """Source for a constant: a literal where Python has one, else a namespace name."""
+        t = type(value)
+        if t in _LITERAL_TYPES:
+            return repr(value)
+        if t is str and len(value) <= _MAX_LITERAL_STR:
+            return repr(value)
+        return self.bind(value)
+
+    def new_fn(self, prefix: str, params: str) -> Fn:
+        fn = Fn(self, self.name(prefix), params)
+        self.fns.append(fn)
+        return fn
+
+    def source(self) -> str:
+        return "\n".join(fn.source() for fn in self.fns)
+
+    def build(self) -> dict[str, Any]:
+        """Compile and run the source; returns the namespace with every function in it."""
+        exec(compile(self.source(), self.filename, "exec"), self.ns)
+        return self.ns
+
+
+class Fn:
+    """One generated function: a prologue (parent frames it reads) and a body of lines."""
+
+    def __init__(self, unit: Unit, name: str, params: str) -> None:
+        self.unit = unit
+        self.name = name
+        self.params = params
+        self.lines: list[str] = []
+        self._depth = 1
+        self._temps = 0
+        #: ``p1 = frame[0]``, ``p2 = p1[0]``…: the parent frames of ``frame`` read in the body
+        self._parents = 0
+        #: where those reads go: at entry, or once the function has made ``frame`` itself
+        self._frame_ready = 0
+
+    def line(self, text: str) -> None:
+        self.lines.append("    " * self._depth + text)
+
+    def temp(self, prefix: str = "v") -> str:
+        """A fresh local variable name."""
+        self._temps += 1
+        return f"{prefix}{self._temps}"
+
+    def parent(self, k: int) -> str:
+        """The local holding the frame ``k`` levels above ``frame`` (read at entry)."""
+        self._parents = max(self._parents, k)
+        return f"p{k}"
+
+    def frame_ready(self) -> None:
+        """Mark the point where ``frame`` exists (for functions that build their own)."""
+        self._frame_ready = len(self.lines)
+
+    @contextmanager
+    def block(self, header: str) -> Iterator[None]:
+        """An indented block (``if …``, ``try``, ``else``…); an empty one gets ``pass``."""
+        self.line(header + ":")
+        self._depth += 1
+        before = len(self.lines)
+        try:
+            yield
+        finally:
+            if len(self.lines) == before:
+                self.line("pass")
+            self._depth -= 1
+
+    def source(self) -> str:
+        reads = []
+        previous = "frame"
+        for k in range(1, self._parents + 1):
+            reads.append(f"    p{k} = {previous}[0]")
+            previous = f"p{k}"
+        at = self._frame_ready
+        lines = self.lines[:at] + reads + self.lines[at:]
+        return "\n".join([f"def {self.name}({self.params}):", *lines]) + "\n"
