@@ -5,7 +5,9 @@ Benchmarks are never timed tests: this script measures and reports. Each
 suite is a module in tools/ with a ``run() -> list[dict]`` function whose rows
 carry at least ``name``, ``ours_s`` and ``ratio`` (ours / reference); the
 reference time is ``nix_s`` (C++ Nix) or ``baseline_s`` (another tool named
-in the row). Usage: ``python tools/bench.py [SUITE ...] [--markdown]``.
+in the row). A suite may define ``summary(rows) -> list[str]``, printed instead of the
+geometric mean of all its ratios when some rows should not count (bench_macro's scaling rows).
+Usage: ``python tools/bench.py [SUITE ...] [--markdown]``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ SUITES = {
     "nar": "bench_nar",
     "parse": "bench_parse",
     "eval": "bench_eval",
+    "macro": "bench_macro",
     "castore": "bench_castore",
     "store": "bench_store",
     "http": "bench_http",
@@ -96,13 +99,19 @@ def main() -> int:
     failures = 0
     for suite in chosen:
         try:
-            rows = load_suite(SUITES[suite]).run()
+            module = load_suite(SUITES[suite])
+            rows = module.run()
         except Exception as error:  # a broken suite must not hide the others' figures
             print(f"{suite}: failed: {error!r}", file=sys.stderr)
             failures += 1
             continue
         for line in format_rows(suite, rows, args.markdown):
             print(line)
+        if hasattr(module, "summary"):
+            for line in module.summary(rows):
+                print(line)
+            print()
+            continue
         ratios = [
             float(r["ratio"])
             for r in rows
