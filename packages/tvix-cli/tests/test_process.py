@@ -82,3 +82,41 @@ def test_evaluation_error_in_a_cached_file(tmp_path: Path, monkeypatch: pytest.M
             '            2|   y = throw "no"; }.y\n'
             "             |   ^\n"
         )
+
+
+def _modules_loaded_by(*args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """Run ``tvix ARGS`` in a fresh interpreter; also the modules it loaded beyond start-up."""
+    script = (
+        "import sys\n"
+        "before = set(sys.modules)\n"
+        "from tvix_cli.main import main\n"
+        "try:\n"
+        f"    main({list(args)!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "sys.stdout.write('\\n' + ' '.join(sorted(set(sys.modules) - before)))\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    output, _, loaded = r.stdout.rpartition("\n")
+    r.stdout = output
+    return r, set(loaded.split())
+
+
+def test_evaluating_an_expression_loads_no_store_and_no_command_line_framework() -> None:
+    r, loaded = _modules_loaded_by("eval", "-E", "1 + 1")
+    assert (r.returncode, r.stdout, r.stderr) == (0, "2\n", "")
+    unwanted = {
+        "typer", "click", "rich", "grpc", "lmdb", "cryptography", "tvix_store", "tvix_castore",
+        "nix_compat", "json", "hashlib", "pickle", "queue", "tvix_eval.syntax.cache",
+        "tvix_eval.builtins.derivation", "tvix_eval.builtins.json", "tvix_eval.builtins.xml",
+        "tvix_eval.builtins.regex", "tvix_eval.builtins.toml", "tvix_eval.builtins.hashing",
+    }  # fmt: skip
+    assert sorted(m for m in loaded if m in unwanted or m.partition(".")[0] in unwanted) == []
+
+
+def test_version_loads_neither_evaluator_nor_typing() -> None:
+    r, loaded = _modules_loaded_by("--version")
+    assert r.stdout == "tvix 0.1.0\n"
+    assert not {m for m in loaded if m.startswith("tvix_eval") or m == "typing"}

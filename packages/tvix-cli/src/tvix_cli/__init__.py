@@ -8,9 +8,10 @@ importing the package stays cheap for the command's start-up.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
 if TYPE_CHECKING:
+    from typing import Any
+
     from tvix_cli.main import __version__, main
     from tvix_cli.session import Session, Settings
     from tvix_cli.store import Store, StoreError, open_store

@@ -7,7 +7,6 @@ path would have had, which callers supply through a lazily evaluated fingerprint
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 
 _NAME_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ+-._?=")
@@ -30,6 +29,8 @@ def store_name_error(name: str, path_type: str, hash_hex: Callable[[], str]) -> 
     """
     if is_valid_name(name):
         return None
+    import hashlib
+
     from nix_compat import nixbase32
     from nix_compat.store_path import compress_hash
 
@@ -46,4 +47,6 @@ def store_name_error(name: str, path_type: str, hash_hex: Callable[[], str]) -> 
 
 def fixed_output_inner_hash(method_prefix: str, algo_and_hex: str) -> str:
     """The hash ``makeFixedOutputPath`` puts in an ``output:out`` fingerprint."""
+    import hashlib
+
     return hashlib.sha256(f"fixed:out:{method_prefix}{algo_and_hex}:".encode()).hexdigest()

@@ -4,7 +4,6 @@ print results on stdout, render errors on stderr and return the exit status.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from dataclasses import dataclass, field
@@ -244,6 +243,8 @@ class Runner:
                 self.stderr.write(warning.render() + "\n")
 
     def _display_ast(self, source: Source) -> None:
+        import json
+
         from tvix_eval.syntax import parse
         from tvix_eval.syntax.ast import to_data
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from tvix_eval.api import Evaluator
-from tvix_eval.builtins.derivation import WARNINGS_KEY
+from tvix_eval.builtins.derivation_nix import WARNINGS_KEY
 from tvix_eval.io import EvalIOError
 from tvix_eval.known_paths import KnownPaths, set_known_paths
 from tvix_eval.runtime.values import NixAttrs, Value

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import os
 import stat
 import sys
@@ -109,6 +108,8 @@ class Store:
 
         ``path`` is that store path when the caller has already computed it.
         """
+        import hashlib
+
         from nix_compat.nixhash import TextHash
         from nix_compat.store_path import StorePath, build_text_path
         from tvix_castore.directory import FileNode
@@ -137,6 +138,8 @@ class Store:
         self, path: str, name: str, *, recursive: bool = True, keep: KeepFilter | None = None
     ) -> str:
         """Copy a file or tree into the store (interpolation, ``builtins.path``, filters)."""
+        import hashlib
+
         from nix_compat.nixhash import FlatHash, HashAlgo, NarHash, NixHash
         from nix_compat.store_path import build_ca_path
         from tvix_castore.directory import FileNode, rename_node
@@ -286,6 +289,8 @@ class Store:
 
 def _file_nar(data: bytes, executable: bool) -> tuple[int, bytes]:
     """Size and sha256 of the NAR of a single regular file."""
+    import hashlib
+
     h = hashlib.sha256()
     size = 0
 

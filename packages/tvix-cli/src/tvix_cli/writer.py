@@ -8,10 +8,13 @@ every write (and reports the first failure) before results are printed.
 
 from __future__ import annotations
 
-import queue
 import threading
 
 from tvix_cli.store import LazyStore, StoreError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import queue
 
 _STOP = None
 #: concurrent writers: each write waits for the disk, and waits overlap
@@ -21,9 +24,11 @@ WRITERS = 8
 class DrvWriter:
     """Queues text files (``name``, ``data``, ``references``) for the store."""
 
+    #: made with the threads, by the first write (an evaluation may have none)
+    _queue: queue.Queue[tuple[str, bytes, list[str], str] | None]
+
     def __init__(self, store: LazyStore) -> None:
         self._store = store
-        self._queue: queue.Queue[tuple[str, bytes, list[str], str] | None] = queue.Queue()
         self._pending: dict[str, bytes] = {}
         self._lock = threading.Lock()
         self._error: StoreError | None = None
@@ -43,14 +48,18 @@ class DrvWriter:
                 return path
             self._pending[path] = data
         if not self._threads:
-            for i in range(WRITERS):
-                thread = threading.Thread(
-                    target=self._run, name=f"tvix-drv-writer-{i}", daemon=True
-                )
-                thread.start()
-                self._threads.append(thread)
+            self._start()
         self._queue.put((name, data, references, path))
         return path
+
+    def _start(self) -> None:
+        import queue
+
+        self._queue = queue.Queue()
+        for i in range(WRITERS):
+            thread = threading.Thread(target=self._run, name=f"tvix-drv-writer-{i}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
 
     def pending(self, path: str) -> bytes | None:
         """The contents of a file written but maybe not yet stored (None if unknown)."""

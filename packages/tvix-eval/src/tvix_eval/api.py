@@ -6,22 +6,25 @@ recursive Nix programs work; running out anyway is the Nix error ``stack overflo
 
 from __future__ import annotations
 
-import functools
 import gc
 import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar, overload
 
 from tvix_eval.errors import NixError
-from tvix_eval.io import EvalIO, FilesystemIO, PureIO
 from tvix_eval.runtime import context as _context
 from tvix_eval.runtime.errors import EvalError, InternalError, StackOverflow
-from tvix_eval.runtime.values import Value
 
-T = TypeVar("T")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from typing import Any, TypeVar
+
+    from tvix_eval.io import EvalIO
+    from tvix_eval.runtime.values import Value
+
+    T = TypeVar("T")
 
 #: C stack of the evaluation thread (virtual memory; only touched pages are used).
 STACK_BYTES = 1 << 30
@@ -143,7 +146,8 @@ class Evaluator:
     ) -> None:
         from tvix_eval.builtins import make_globals
         from tvix_eval.corepkgs import install as install_corepkgs
-        from tvix_eval.syntax.cache import cache_enabled
+        from tvix_eval.io import FilesystemIO, PureIO
+        from tvix_eval.syntax.cache_switch import cache_enabled
 
         #: parse imported files through the on-disk cache (off also with ``TVIX_PARSE_CACHE=0``)
         self.parse_cache = parse_cache and cache_enabled()
@@ -205,7 +209,6 @@ class Evaluator:
         from tvix_eval.compiler.compiler import Compiler
         from tvix_eval.compiler.scope import Scope
         from tvix_eval.syntax import ast, parse
-        from tvix_eval.syntax.cache import CacheEntryCorrupt, parse_cached
 
         base = os.path.dirname(path) if path is not None else os.getcwd()
         scope = None
@@ -223,6 +226,8 @@ class Evaluator:
         gc.disable()
         try:
             if path is not None and self.parse_cache:
+                from tvix_eval.syntax.cache import CacheEntryCorrupt, parse_cached
+
                 try:
                     # compiling visits every node, so a bad chunk shows up here or never
                     ev = compile_tree(parse_cached(source, path))
@@ -326,77 +331,26 @@ def to_python(value: Value, evaluator: Evaluator | None = None, *, lazy: bool = 
     """Convert a Nix value to plain Python: ``None``/``bool``/``int``/``float``/``str``, paths as
     ``pathlib.PurePosixPath``, lists as ``list``, sets as ``dict``; functions stay opaque.
 
-    With ``lazy=True`` sets and lists become read-only views (:class:`LazyAttrs`,
-    :class:`LazyList`) that evaluate an element only when it is accessed, for big structures.
+    With ``lazy=True`` sets and lists become read-only views
+    (:class:`~tvix_eval.views.LazyAttrs`, :class:`~tvix_eval.views.LazyList`) that evaluate an
+    element only when it is accessed, for big structures.
     """
     ev = evaluator if evaluator is not None else _evaluator_for_conversion()
     if lazy:
-        return ev.run(lambda: _to_python_shallow(value, ev))
+        from tvix_eval.views import to_python_shallow
+
+        return ev.run(lambda: to_python_shallow(value, ev))
     return ev.to_python(value)
 
 
-class LazyAttrs(Mapping[str, Any]):
-    """A Nix set seen as a read-only mapping; values are evaluated and converted on access."""
-
-    def __init__(self, attrs: Any, evaluator: Evaluator) -> None:
-        self._attrs = attrs
-        self._evaluator = evaluator
-
-    def __getitem__(self, key: str) -> Any:
-        item = self._attrs.d[key]
-        return self._evaluator.run(lambda: _to_python_shallow(item, self._evaluator))
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._attrs.sorted_keys())
-
-    def __len__(self) -> int:
-        return len(self._attrs.d)
+_conversion_evaluators: list[Evaluator] = []
 
 
-class LazyList(Sequence[Any]):
-    """A Nix list seen as a read-only sequence; elements are evaluated on access."""
-
-    def __init__(self, items: list[Any], evaluator: Evaluator) -> None:
-        self._items = items
-        self._evaluator = evaluator
-
-    @overload
-    def __getitem__(self, index: int) -> Any: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[Any]: ...
-
-    def __getitem__(self, index: int | slice) -> Any:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self._items)))]
-        item = self._items[index]
-        return self._evaluator.run(lambda: _to_python_shallow(item, self._evaluator))
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-
-def _to_python_shallow(v: Value, evaluator: Evaluator) -> Any:
-    from pathlib import PurePosixPath
-
-    from tvix_eval.runtime.values import NixAttrs, NixPath, NixString, force
-
-    v = force(v)
-    t = type(v)
-    if t is NixString:
-        return str(v)
-    if t is NixPath:
-        return PurePosixPath(v.path)
-    if t is list:
-        return LazyList(v, evaluator)
-    if t is NixAttrs:
-        return LazyAttrs(v, evaluator)
-    return v
-
-
-@functools.cache
 def _evaluator_for_conversion() -> Evaluator:
-    return Evaluator()
+    """The evaluator :func:`to_python` uses when given none (made once)."""
+    if not _conversion_evaluators:
+        _conversion_evaluators.append(Evaluator())
+    return _conversion_evaluators[0]
 
 
 def _to_python(v: Value) -> Any:

@@ -14,8 +14,7 @@ when known, the :class:`~tvix_eval.syntax.ast.Span` it refers to.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from tvix_eval.syntax.ast import Span
 

@@ -10,11 +10,13 @@ tvix-cli.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    import hashlib
 
 FileType = Literal["directory", "regular", "symlink", "unknown"]
 
@@ -69,6 +71,8 @@ class EvalIO:
         tree added under its own name goes through :meth:`import_path` (so an implementation
         overriding only that one is used for it); anything else is read from the file system.
         """
+        import hashlib
+
         from tvix_eval.builtins import _store
         from tvix_eval.builtins.strings import base_name_of
 
@@ -155,6 +159,8 @@ class FilesystemIO(EvalIO):
         return os.path.realpath(path)
 
     def import_path(self, path: str) -> str:
+        import hashlib
+
         if not os.path.lexists(path):
             raise EvalIOError(f"getting status of '{path}': No such file or directory")
         digest = hashlib.sha256()
@@ -165,6 +171,8 @@ class FilesystemIO(EvalIO):
 
 def make_store_path(kind: str, sha256_hex: str, name: str, store_dir: str = "/nix/store") -> str:
     """A content-addressed store path (``source`` paths without references)."""
+    import hashlib
+
     fingerprint = f"{kind}:sha256:{sha256_hex}:{store_dir}:{name}".encode()
     full = hashlib.sha256(fingerprint).digest()
     compressed = bytearray(20)

@@ -1,4 +1,5 @@
-"""Store path computations for the store-facing builtins (via nix_compat, imported lazily).
+"""Store path computations for the store-facing builtins (via nix_compat and hashlib, imported
+lazily: a path that is only read, never copied to the store, needs neither).
 
 :class:`~tvix_eval.io.EvalIO`'s ``add_text_to_store``, ``add_path_to_store`` and ``fetch`` use
 these by default: they compute the paths Nix would produce and write nothing; a store-backed IO
@@ -7,13 +8,16 @@ overrides them to really write to a store.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import stat
 from collections.abc import Callable, Iterable
 
 from tvix_eval.runtime.errors import EvalError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import hashlib
 
 # Errors here come from the store in C++ Nix, which reports them without a position.
 
@@ -22,6 +26,8 @@ _NAME_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS
 
 def make_store_path(path_type: str, sha256_hex: str, name: str, store_dir: str) -> str:
     """``makeStorePath``: validates ``name`` with C++ Nix 2.8's messages."""
+    import hashlib
+
     from nix_compat import nixbase32
     from nix_compat.store_path.build import compress_hash
 
@@ -44,6 +50,8 @@ def make_store_path(path_type: str, sha256_hex: str, name: str, store_dir: str) 
 
 def text_path(name: str, contents: bytes, references: Iterable[str], store_dir: str) -> str:
     """The path ``builtins.toFile`` gives ``contents`` with these references."""
+    import hashlib
+
     path_type = ":".join(["text", *sorted(set(references))])
     return make_store_path(path_type, hashlib.sha256(contents).hexdigest(), name, store_dir)
 
@@ -55,6 +63,8 @@ def source_path(nar_sha256_hex: str, name: str, store_dir: str) -> str:
 
 def flat_path(file_sha256_hex: str, name: str, store_dir: str) -> str:
     """The path of a single file added flat (``builtins.path { recursive = false; }``)."""
+    import hashlib
+
     inner = hashlib.sha256(f"fixed:out:sha256:{file_sha256_hex}:".encode()).hexdigest()
     return make_store_path("output:out", inner, name, store_dir)
 
@@ -78,6 +88,8 @@ def _nar_str(h: hashlib._Hash, s: bytes) -> None:
 
 def nar_sha256(path: str, keep: Callable[[str, str], bool] | None = None) -> str:
     """The sha256 (hex) of the NAR of ``path``; ``keep(path, type)`` filters entries below it."""
+    import hashlib
+
     h = hashlib.sha256()
     _nar_str(h, b"nix-archive-1")
     _dump(path, h, keep)

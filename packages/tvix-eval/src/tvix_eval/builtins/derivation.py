@@ -1,11 +1,11 @@
-"""``derivationStrict`` and the ``derivation`` wrapper, computed exactly as C++ Nix 2.8 does.
+"""``derivationStrict``, computed exactly as C++ Nix 2.8 does.
 
 Inputs come from the string contexts of the attribute values (``/nix/store/…`` sources,
 ``!out!…drv`` outputs, ``=…drv`` whole closures); output paths from ``hashDerivationModulo``
 (:mod:`nix_compat.derivation`). The ``.drv`` file goes to the store through the evaluation's
 :meth:`~tvix_eval.io.EvalIO.add_text_to_store`; the derivations of one evaluation are remembered
-in its :class:`~tvix_eval.known_paths.KnownPaths`. ``derivation`` is C++ Nix's own Nix wrapper
-around ``derivationStrict`` (:mod:`tvix_eval.corepkgs`).
+in its :class:`~tvix_eval.known_paths.KnownPaths`. ``derivation``, C++ Nix's own Nix wrapper
+around ``derivationStrict`` (:mod:`tvix_eval.corepkgs`), is set up by :mod:`.derivation_nix`.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from tvix_eval.builtins import _store
+from tvix_eval.builtins.derivation_nix import WARNINGS_KEY
 from tvix_eval.builtins.json import to_json
-from tvix_eval.builtins.registry import builtin, constant
+from tvix_eval.builtins.registry import builtin
 from tvix_eval.io import EvalIOError
 from tvix_eval.known_paths import KnownPaths, UnknownPathError, known_paths
 from tvix_eval.runtime import context as _context
@@ -29,36 +30,13 @@ from tvix_eval.runtime.ops import (
     expect_list,
     expect_string,
 )
-from tvix_eval.runtime.values import NixAttrs, NixString, Thunk, Value, force, string_context
+from tvix_eval.runtime.values import NixAttrs, NixString, Value, force, string_context
 
 if TYPE_CHECKING:
     from tvix_eval.runtime.context import EvalState
 
 _WHITESPACE = " \t\n\r"
 _NAME_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ+-._?=")
-
-#: ``state.extra`` key: False turns the warnings of ``derivationStrict`` off
-WARNINGS_KEY = "warnings"
-
-
-# --------------------------------------------------------------------------- the Nix wrapper
-
-
-def _derivation_wrapper(state: EvalState) -> Thunk:
-    """``derivation``: the corepkgs wrapper, compiled on first use under its C++ Nix file name."""
-
-    def code(_: object) -> Value:
-        from tvix_eval.corepkgs import DERIVATION_NIX, read_corepkg
-
-        loader = state.import_file
-        assert loader is not None
-        return force(loader(read_corepkg("derivation.nix").decode(), DERIVATION_NIX))
-
-    return Thunk(code, None)
-
-
-constant("derivation", factory=_derivation_wrapper, global_=True)
-
 
 # --------------------------------------------------------------------------- derivationStrict
 

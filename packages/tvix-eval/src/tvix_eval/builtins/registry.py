@@ -33,8 +33,11 @@ A builtin is a plain Python function registered with :func:`builtin`::
 * Constant values (``builtins.nixVersion``) are registered with :func:`constant`; a constant whose
   value depends on the evaluation (``currentTime``) takes a factory receiving the
   :class:`~tvix_eval.runtime.context.EvalState`.
-* The evaluator imports every module of the ``tvix_eval.builtins`` package whose name does not
-  start with ``_`` (see :func:`tvix_eval.builtins.load_all`), so a new group is just a new module.
+* A group module is listed in :data:`tvix_eval.builtins.EAGER_GROUPS` (imported when an
+  evaluator is made: what most programs use) or has its builtins in
+  :data:`tvix_eval.builtins.lazy.LAZY_BUILTINS` (imported on the first call of one of them); a
+  test checks that every module of the package is one or the other and that the table matches
+  what the module registers. Constants are only registered by eager groups.
 * Builtins that touch files or the store go through ``tvix_eval.runtime.context.current().io``.
 * Impure-only builtins (``getEnv``, ``currentTime``…) pass ``impure=True``; they are left out of
   pure evaluations.
@@ -42,34 +45,57 @@ A builtin is a plain Python function registered with :func:`builtin`::
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, TypeVar
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, TypeVar
 
-F = TypeVar("F", bound=Callable[..., Any])
+    F = TypeVar("F", bound=Callable[..., Any])
 
 
-@dataclass(frozen=True)
 class BuiltinSpec:
     """One registered builtin function."""
 
-    name: str
-    arity: int
-    fn: Callable[..., Any]
-    lazy_args: tuple[int, ...]
-    global_: bool
-    impure: bool
-    doc: str | None
+    __slots__ = ("arity", "doc", "fn", "global_", "impure", "lazy_args", "name")
+
+    def __init__(
+        self,
+        name: str,
+        arity: int,
+        fn: Callable[..., Any],
+        *,
+        lazy_args: tuple[int, ...],
+        global_: bool,
+        impure: bool,
+        doc: str | None,
+    ) -> None:
+        self.name = name
+        self.arity = arity
+        self.fn = fn
+        self.lazy_args = lazy_args
+        self.global_ = global_
+        self.impure = impure
+        self.doc = doc
+
+    def __repr__(self) -> str:
+        return f"BuiltinSpec({self.name!r}, arity={self.arity}, lazy_args={self.lazy_args})"
 
 
-@dataclass(frozen=True)
 class ConstantSpec:
     """One registered builtin constant; ``factory`` gets the EvalState."""
 
-    name: str
-    factory: Callable[[Any], Any]
-    global_: bool
-    impure: bool
+    __slots__ = ("factory", "global_", "impure", "name")
+
+    def __init__(
+        self, name: str, factory: Callable[[Any], Any], *, global_: bool, impure: bool
+    ) -> None:
+        self.name = name
+        self.factory = factory
+        self.global_ = global_
+        self.impure = impure
+
+    def __repr__(self) -> str:
+        return f"ConstantSpec({self.name!r})"
 
 
 REGISTRY: dict[str, BuiltinSpec] = {}
@@ -88,7 +114,13 @@ def builtin(
 
     def register(fn: F) -> F:
         REGISTRY[name] = BuiltinSpec(
-            name, arity, fn, tuple(lazy_args), global_, impure, (fn.__doc__ or "").strip() or None
+            name,
+            arity,
+            fn,
+            lazy_args=tuple(lazy_args),
+            global_=global_,
+            impure=impure,
+            doc=(fn.__doc__ or "").strip() or None,
         )
         return fn
 
@@ -109,4 +141,4 @@ def constant(
         def factory(_state: Any, _v: Any = value) -> Any:
             return _v
 
-    CONSTANTS[name] = ConstantSpec(name, factory, global_, impure)
+    CONSTANTS[name] = ConstantSpec(name, factory, global_=global_, impure=impure)

@@ -12,10 +12,13 @@ expression it came from (filled in by the innermost compiled node that knows one
 
 from __future__ import annotations
 
-from typing import Any, Self
-
 from tvix_eval.errors import NixError, render_position
-from tvix_eval.syntax.ast import Span
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Self
+
+    from tvix_eval.syntax.ast import Span
 
 
 class EvalError(NixError):
@@ -92,6 +95,8 @@ class EvalError(NixError):
 
     def position(self) -> Span | None:
         """The span the error refers to (from the node that raised it), if known."""
+        from tvix_eval.syntax.ast import Span
+
         if self.span is not None:
             return self.span
         pos = self.pos
@@ -117,6 +122,8 @@ class EvalError(NixError):
         if self.hint:
             text += "\n       " + self.hint
         if show_trace:
+            from tvix_eval.syntax.ast import Span
+
             for pos, what, _ in self.trace:
                 text += f"\n\n       … {what}"
                 if pos is not None:

@@ -51,6 +51,7 @@ from typing import Any
 
 from tvix_eval.syntax import ast as A
 from tvix_eval.syntax.ast import Source
+from tvix_eval.syntax.cache_switch import cache_enabled
 from tvix_eval.syntax.deep import run_deep
 from tvix_eval.syntax.parser import parse_source
 
@@ -93,11 +94,6 @@ class CacheEntryCorrupt(RuntimeError):
         """Remove the entry, so that the next parse of its text stores a good one."""
         with contextlib.suppress(OSError, ValueError):
             os.unlink(self.where)
-
-
-def cache_enabled() -> bool:
-    """False when ``$TVIX_PARSE_CACHE`` is ``0``: evaluators then parse every file afresh."""
-    return os.environ.get("TVIX_PARSE_CACHE", "1") != "0"
 
 
 def cache_dir() -> FsPath:
