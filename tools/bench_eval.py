@@ -43,7 +43,7 @@ import os
 import sys
 from tvix_eval.api import Evaluator
 from tvix_eval.io import FilesystemIO
-ev = Evaluator(io=FilesystemIO(), impure=True)
+ev = Evaluator(io=FilesystemIO(), impure=True, one_shot=True)
 if sys.argv[1] == "-E":
     value = ev.evaluate(sys.argv[2], strict=True)
 else:

@@ -58,7 +58,7 @@ class Session:
     def __init__(
         self, settings: Settings, store: LazyStore | None = None, *, one_shot: bool = False
     ) -> None:
-        """``one_shot``: the process ends after this session (see ``Evaluator.freeze_compiled``)."""
+        """``one_shot``: the process ends after this session (see ``Evaluator.one_shot``)."""
         self.settings = settings
         self._owns_store = store is None
         warn = None if settings.warnings else _drop
@@ -72,7 +72,7 @@ class Session:
             search_path=nix_path_entries(settings.search_path),
             impure=not settings.pure,
             trace_runtime=settings.tracer,
-            freeze_compiled=one_shot,
+            one_shot=one_shot,
         )
         #: the derivations of this evaluation; derivations made elsewhere come from the store
         self.known = KnownPaths(self._read_store_file, self._read_references)

@@ -14,6 +14,7 @@ import time
 
 from tvix_eval.errors import NixError
 from tvix_eval.runtime import context as _context
+from tvix_eval.runtime.collector import young_threshold
 from tvix_eval.runtime.errors import EvalError, InternalError, StackOverflow
 
 TYPE_CHECKING = False
@@ -30,9 +31,6 @@ if TYPE_CHECKING:
 STACK_BYTES = 1 << 30
 #: Python frames the evaluation thread may nest (a Nix call level takes a handful).
 RECURSION_LIMIT = 1_500_000
-
-#: young-generation threshold of the cyclic collector while evaluating
-GC_THRESHOLD = 20_000
 
 _stack_lock = threading.Lock()
 
@@ -60,8 +58,13 @@ _call_on_roomy_frame_stack.__code__ = _call_on_roomy_frame_stack.__code__.replac
 )
 
 
-def run_in_deep_thread(fn: Callable[[], T], recursion_limit: int = RECURSION_LIMIT) -> T:
-    """Run ``fn`` on a thread with a large stack; RecursionError becomes ``stack overflow``."""
+def run_in_deep_thread(
+    fn: Callable[[], T], recursion_limit: int = RECURSION_LIMIT, *, keep_collector: bool = False
+) -> T:
+    """Run ``fn`` on a thread with a large stack; RecursionError becomes ``stack overflow``.
+
+    The cyclic collector runs with the evaluation budget of :mod:`tvix_eval.runtime.collector`
+    meanwhile, and afterwards as before unless ``keep_collector``."""
     result: list[T] = []
     error: list[BaseException] = []
 
@@ -70,9 +73,8 @@ def run_in_deep_thread(fn: Callable[[], T], recursion_limit: int = RECURSION_LIM
         previous_gc = gc.get_threshold()
         try:
             sys.setrecursionlimit(recursion_limit)
-            # Evaluation allocates many small objects (thunks, frames); collecting the young
-            # generation less often saves ~10-15% on deep recursion.
-            gc.set_threshold(max(previous_gc[0], GC_THRESHOLD), *previous_gc[1:])
+            # see runtime.collector: collect only once a sizeable heap is in use
+            gc.set_threshold(max(previous_gc[0], young_threshold()), *previous_gc[1:])
             result.append(_call_on_roomy_frame_stack(fn))
         except RecursionError:
             error.append(StackOverflow())
@@ -82,7 +84,8 @@ def run_in_deep_thread(fn: Callable[[], T], recursion_limit: int = RECURSION_LIM
             error.append(exc)
         finally:
             sys.setrecursionlimit(previous_limit)
-            gc.set_threshold(*previous_gc)
+            if not keep_collector:
+                gc.set_threshold(*previous_gc)
 
     with _stack_lock:
         previous = threading.stack_size(STACK_BYTES)
@@ -141,7 +144,7 @@ class Evaluator:
         recursion_limit: int = RECURSION_LIMIT,
         trace_runtime: Callable[[str], None] | None = None,
         parse_cache: bool = True,
-        freeze_compiled: bool = False,
+        one_shot: bool = False,
         tier_threshold: int | None = -1,
     ) -> None:
         from tvix_eval.builtins import make_globals
@@ -151,10 +154,13 @@ class Evaluator:
 
         #: parse imported files through the on-disk cache (off also with ``TVIX_PARSE_CACHE=0``)
         self.parse_cache = parse_cache and cache_enabled()
-        #: after compiling a file, move everything alive into the cyclic collector's permanent
-        #: generation (``gc.freeze``): saves a full collection over the new code, which takes
-        #: seconds for a big file, but nothing frozen is ever collected — for one-shot processes
-        self.freeze_compiled = freeze_compiled
+        #: the process ends once this evaluator's work is done (a command): after compiling a
+        #: file, everything alive moves into the cyclic collector's permanent generation
+        #: (``gc.freeze``: spares a full collection over the new code, which takes seconds for
+        #: a big file, but nothing frozen is ever collected), and the collector keeps its
+        #: evaluation budget (runtime.collector) between runs instead of collecting everything
+        #: the last run left behind before the next one (the printing) starts
+        self.one_shot = one_shot
 
         #: calls after which a lambda's body is compiled to Python source (None: never);
         #: ``TVIX_TIER_THRESHOLD`` (a number, or ``never``) overrides the default
@@ -236,7 +242,7 @@ class Evaluator:
                     ev = compile_tree(parse_cached(source, path))
             else:
                 ev = compile_tree(parse(source, file=path))
-            if self.freeze_compiled:
+            if self.one_shot:
                 gc.freeze()
             return ev
         finally:
@@ -264,7 +270,7 @@ class Evaluator:
                 _context.activate(previous)
 
         try:
-            return run_in_deep_thread(call, self.recursion_limit)
+            return run_in_deep_thread(call, self.recursion_limit, keep_collector=self.one_shot)
         except NixError:
             raise
         except Exception as exc:  # a bug in the evaluator, not in the Nix code
@@ -288,9 +294,11 @@ class Evaluator:
         return self.run(go)
 
     def evaluate_file(self, path: str, *, strict: bool = False) -> Value:
-        """Evaluate the file at ``path`` (read through this evaluator's IO)."""
+        """Evaluate the file at ``path`` (read through this evaluator's IO; a relative path is
+        taken from the working directory, as are the paths written in the file)."""
         from tvix_eval.io import EvalIOError
 
+        path = os.path.abspath(path)
         try:
             data = self.io.read_file(path)
         except EvalIOError as e:

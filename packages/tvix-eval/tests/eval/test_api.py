@@ -51,6 +51,16 @@ def test_relative_paths_and_import_cache(tmp_path: Path) -> None:
     assert same is True
 
 
+def test_relative_file_name_is_taken_from_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "lib.nix").write_text("{ n = 1; }")
+    (tmp_path / "main.nix").write_text("[ ./lib.nix (import ./lib.nix).n ]")
+    monkeypatch.chdir(tmp_path)
+    ev = Evaluator(io=FilesystemIO())
+    assert ev.print(ev.evaluate_file("main.nix", strict=True)) == f"[ {tmp_path}/lib.nix 1 ]"
+
+
 def test_search_path(tmp_path: Path) -> None:
     (tmp_path / "pkgs").mkdir()
     (tmp_path / "pkgs" / "default.nix").write_text('"found"')
@@ -227,15 +237,19 @@ def test_parse_cache_can_be_turned_off(
     assert not (tmp_path / "cache").exists()
 
 
-def test_freeze_compiled_moves_code_out_of_the_collector() -> None:
+def test_one_shot_moves_code_out_of_the_collector() -> None:
     import gc
 
     before = gc.get_freeze_count()
+    threshold = gc.get_threshold()
     try:
-        assert Evaluator(freeze_compiled=True).evaluate("let f = x: x + 1; in f 1") == 2
+        assert Evaluator(one_shot=True).evaluate("let f = x: x + 1; in f 1") == 2
         assert gc.get_freeze_count() > before
+        # and the collector keeps the evaluation budget for the rest of the process
+        assert gc.get_threshold()[0] > threshold[0]
     finally:
         gc.unfreeze()
+        gc.set_threshold(*threshold)
     assert Evaluator().evaluate("let f = x: x + 1; in f 1") == 2
     assert gc.get_freeze_count() == 0
 
