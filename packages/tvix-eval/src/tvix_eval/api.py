@@ -161,6 +161,7 @@ class Evaluator:
         #: evaluation budget (runtime.collector) between runs instead of collecting everything
         #: the last run left behind before the next one (the printing) starts
         self.one_shot = one_shot
+        self._code_cache_dir: str | None = None
 
         #: calls after which a lambda's body is compiled to Python source (None: never);
         #: ``TVIX_TIER_THRESHOLD`` (a number, or ``never``) overrides the default
@@ -223,7 +224,14 @@ class Evaluator:
         eager = bool(self.state.extra.get("strict"))
 
         def compile_tree(tree: ast.Expr) -> Callable[[list[Any]], Value]:
-            compiler = Compiler(self.globals, base, eager, self.trace_runtime, self.tier_threshold)
+            compiler = Compiler(
+                self.globals,
+                base,
+                eager,
+                self.trace_runtime,
+                tier_threshold=self.tier_threshold,
+                code_cache=self._code_cache(),
+            )
             return compiler.compile(tree, scope).ev
 
         # Parsing and compiling build many long-lived objects and almost no garbage; the cyclic
@@ -248,6 +256,16 @@ class Evaluator:
         finally:
             if was_enabled:
                 gc.enable()
+
+    def _code_cache(self) -> str | None:
+        """Where compiled hot lambdas are kept between runs (with the parse cache)."""
+        if not self.parse_cache:
+            return None
+        if self._code_cache_dir is None:
+            from tvix_eval.syntax.cache_switch import cache_dir_name
+
+            self._code_cache_dir = cache_dir_name()
+        return self._code_cache_dir
 
     def _import_file(self, source: str, path: str, scope: Any = None) -> Value:
         """A thunk evaluating a file; ``scope`` (a set) adds outermost variables (scopedImport)."""

@@ -109,7 +109,9 @@ class Compiler:
         base_dir: str,
         eager: bool = False,
         tracer: Callable[[str], None] | None = None,
+        *,
         tier_threshold: int | None = None,
+        code_cache: str | None = None,
     ) -> None:
         self.globals = globals_
         #: compute cheap integer arithmetic at once in lazy positions (see compiler.fastops)
@@ -123,6 +125,8 @@ class Compiler:
         #: calls after which a lambda's body is compiled again to Python source (None: never;
         #: never when tracing either, whose reports come from the closures)
         self.tier_threshold = tier_threshold if tracer is None else None
+        #: where code generated for hot lambdas is kept between runs (None: memory only)
+        self.code_cache = code_cache
         #: the LambdaCode of each lambda literal compiled so far, by ``id`` of its node
         self.sites: dict[int, LambdaCode] = {}
         self._origins: dict[int, Any] = {}

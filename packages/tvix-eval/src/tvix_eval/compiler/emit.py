@@ -58,9 +58,12 @@ class Unit:
     def source(self) -> str:
         return "\n".join(fn.source() for fn in self.fns)
 
-    def build(self) -> dict[str, Any]:
-        """Compile and run the source; returns the namespace with every function in it."""
-        exec(compile(self.source(), self.filename, "exec"), self.ns)
+    def build(self, cache: str | None = None) -> dict[str, Any]:
+        """Compile and run the source; returns the namespace with every function in it.
+        ``cache``: the directory of compiled code kept between runs (see code_cache)."""
+        from tvix_eval.compiler.code_cache import compiled
+
+        exec(compiled(self.source(), self.filename, cache), self.ns)
         return self.ns
 
 

@@ -106,11 +106,11 @@ def compile_lambda(
         body.line(f"return {gen.ev(node.body, Ctx.entry(body, inner))}")
         invoke = unit.new_fn("invoke", "penv, arg")
         invoke.line(f"return {body.name}([penv, arg])")
-        ns = unit.build()
+        ns = unit.build(compiler.code_cache)
         return ns[invoke.name], ns[body.name]
     assert site.formals is not None
     name = _pattern_invoke(gen, node, param, scope, site.name, site.formals)
-    ns = unit.build()
+    ns = unit.build(compiler.code_cache)
     return ns[name], None
 
 

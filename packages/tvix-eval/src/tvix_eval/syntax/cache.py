@@ -51,7 +51,7 @@ from typing import Any
 
 from tvix_eval.syntax import ast as A
 from tvix_eval.syntax.ast import Source
-from tvix_eval.syntax.cache_switch import cache_enabled
+from tvix_eval.syntax.cache_switch import cache_dir, cache_enabled
 from tvix_eval.syntax.deep import run_deep
 from tvix_eval.syntax.parser import parse_source
 
@@ -94,16 +94,6 @@ class CacheEntryCorrupt(RuntimeError):
         """Remove the entry, so that the next parse of its text stores a good one."""
         with contextlib.suppress(OSError, ValueError):
             os.unlink(self.where)
-
-
-def cache_dir() -> FsPath:
-    """Where cached trees live (not created until something is stored)."""
-    override = os.environ.get("TVIX_CACHE_DIR")
-    if override:
-        return FsPath(override)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = FsPath(xdg) if xdg else FsPath.home() / ".cache"
-    return base / "tvix-eval" / "parse"
 
 
 # --- encoding -------------------------------------------------------------------
