@@ -154,6 +154,10 @@ class Gen:
             eager = self.eager_arith(node, ctx)
             if eager is not None:
                 return eager
+        if self.eager and t is ast.Select:
+            eager = self.eager_select(node, ctx)
+            if eager is not None:
+                return eager
         if t not in self._methods:
             return self.fallback_lz(node, ctx)
         return self.thunk(node, ctx)
@@ -489,28 +493,43 @@ class Gen:
         if direct is not None:
             return direct
         fn = ctx.fn
-        nname = self.node(node)
         r = fn.temp("r")
-        if type(node.fn) is ast.Apply:
-            inner = node.fn
-            f = self.ev(inner.fn, ctx)
+        if type(node.fn) is not ast.Apply:
+            f = self.ev(node.fn, ctx)
             a = fn.temp("a")
-            b = fn.temp("a")
-            fn.line(f"{a} = {self.lz(inner.arg, ctx)}")
-            fn.line(f"{b} = {self.lz(node.arg, ctx)}")
-            c = fn.temp("c")
-            with fn.block(f"if type({f}) is Lambda and ({c} := {f}.code.body2) is not None"):
-                with fn.block("try"):
-                    fn.line(f"{r} = {c}([[{f}.env, {a}], {b}])")
-                with fn.block("except EvalError as e"):
-                    fn.line(f"if e.pos is None: e.pos = {nname}")
-                    fn.line("raise")
-            with fn.block("else"):
-                fn.line(f"{r} = call_two({f}, {a}, {b}, {nname}, {self.node(inner)})")
+            fn.line(f"{a} = {self.lz(node.arg, ctx)}")
+            self._call1(f, a, node, r, ctx)
             return r
-        f = self.ev(node.fn, ctx)
+        inner = node.fn
+        innermost = inner.fn
+        if (
+            type(innermost) is ast.Apply
+            and type(innermost.fn) is not ast.Apply
+            and self._apply_primop_of(innermost, ctx) is None
+        ):
+            # f a b c: a builtin of three arguments is called at once
+            f = self.ev(innermost.fn, ctx)
+            args = [fn.temp("a") for _ in range(3)]
+            for arg, expr in zip(args, (innermost.arg, inner.arg, node.arg), strict=True):
+                fn.line(f"{arg} = {self.lz(expr, ctx)}")
+            with fn.block(f"if type({f}) is PrimOp and {f}.arity == 3"):
+                self._call_primop(f, args, node, r, ctx)
+            with fn.block("else"):
+                g = fn.temp("g")
+                self._call1(f, args[0], innermost, g, ctx)
+                self._call2(g, args[1], args[2], node, inner, r, ctx)
+            return r
+        f = self.ev(innermost, ctx)
         a = fn.temp("a")
-        fn.line(f"{a} = {self.lz(node.arg, ctx)}")
+        b = fn.temp("a")
+        fn.line(f"{a} = {self.lz(inner.arg, ctx)}")
+        fn.line(f"{b} = {self.lz(node.arg, ctx)}")
+        self._call2(f, a, b, node, inner, r, ctx)
+        return r
+
+    def _call1(self, f: str, a: str, node: ast.Apply, r: str, ctx: Ctx) -> None:
+        """``r = f a`` at the call site ``node``."""
+        fn = ctx.fn
         c = fn.temp("c")
         with fn.block(f"if type({f}) is Lambda"):
             fn.line(f"{c} = {f}.code")
@@ -520,15 +539,51 @@ class Gen:
                     f" else {c}.invoke({f}.env, {a})"
                 )
             with fn.block("except EvalError as e"):
-                fn.line(f"note_failed_call(e, {f}, {nname})")
+                fn.line(f"note_failed_call(e, {f}, {self.node(node)})")
                 fn.line("raise")
+        with fn.block(f"elif type({f}) is PrimOp and {f}.arity == 1"):
+            self._call_primop(f, [a], node, r, ctx)
         with fn.block("else"):
-            fn.line(f"{r} = call_at({f}, {a}, {nname})")
-        return r
+            fn.line(f"{r} = call_at({f}, {a}, {self.node(node)})")
 
-    def _apply_primop(self, node: ast.Apply, ctx: Ctx) -> str | None:
-        """A builtin applied to exactly its arity (≤ 3) of arguments, called directly: strict
-        arguments evaluated in place, lazy ones as thunks."""
+    def _call2(  # noqa: PLR0917
+        self, f: str, a: str, b: str, node: ast.Apply, inner: Any, r: str, ctx: Ctx
+    ) -> None:
+        """``r = f a b``: a curried plain lambda runs its inner body at once (``body2``), a
+        builtin of two arguments is called at once, anything else is called twice."""
+        fn = ctx.fn
+        nname = self.node(node)
+        c = fn.temp("c")
+        with fn.block(f"if type({f}) is Lambda and ({c} := {f}.code.body2) is not None"):
+            with fn.block("try"):
+                fn.line(f"{r} = {c}([[{f}.env, {a}], {b}])")
+            with fn.block("except EvalError as e"):
+                fn.line(f"if e.pos is None: e.pos = {nname}")
+                fn.line("raise")
+        with fn.block(f"elif type({f}) is PrimOp and {f}.arity == 2"):
+            self._call_primop(f, [a, b], node, r, ctx)
+        with fn.block("else"):
+            fn.line(f"{r} = call_two({f}, {a}, {b}, {nname}, {self.node(inner)})")
+
+    def _call_primop(self, f: str, args: list[str], node: ast.Apply, r: str, ctx: Ctx) -> None:
+        """``r = f args…`` for a builtin ``f`` whose arity is ``len(args)``: its strict
+        arguments forced in order, then its implementation; errors without a position get
+        the call site's (as when the builtin is reached through partial applications)."""
+        fn = ctx.fn
+        with fn.block("try"):
+            with fn.block(f"if {f}.lazy"):
+                fn.line(f"{r} = run_primop({f}, ({', '.join(args)},))")
+            with fn.block("else"):
+                for a in args:
+                    fn.line(f"if type({a}) is Thunk: {a} = {a}.force()")
+                fn.line(f"{r} = {f}.fn({', '.join(args)})")
+        with fn.block("except EvalError as e"):
+            fn.line(f"if e.pos is None: e.pos = {self.node(node)}")
+            fn.line("raise")
+
+    def _apply_primop_of(self, node: ast.Apply, ctx: Ctx) -> tuple[PrimOp, list[Any]] | None:
+        """The builtin and arguments of a call of a builtin known here, with exactly its
+        arity (≤ 3) of arguments."""
         args: list[Any] = []
         head: Any = node
         while type(head) is ast.Apply:
@@ -540,6 +595,15 @@ class Gen:
         if type(prim) is not PrimOp or prim.arity != len(args) or prim.arity > 3:
             return None
         args.reverse()
+        return prim, args
+
+    def _apply_primop(self, node: ast.Apply, ctx: Ctx) -> str | None:
+        """A builtin known here applied to exactly its arity (≤ 3) of arguments, called
+        directly: strict arguments evaluated in place, lazy ones as thunks."""
+        found = self._apply_primop_of(node, ctx)
+        if found is None:
+            return None
+        prim, args = found
         fn = ctx.fn
         r = fn.temp("r")
         values = []
@@ -568,6 +632,16 @@ class Gen:
         return self.ev(node, ctx)
 
     # ------------------------------------------------------------------ operators
+
+    @staticmethod
+    def in_local(atom: str, ctx: Ctx) -> str:
+        """``atom`` as a local variable (a literal is copied into one, so that ``is`` is
+        never applied to a literal)."""
+        if atom.isidentifier() and atom not in ("True", "False", "None"):
+            return atom
+        t = ctx.fn.temp("o")
+        ctx.fn.line(f"{t} = {atom}")
+        return t
 
     def operand(self, node: Any, ctx: Ctx) -> str:
         """A forced operand, copied into a fresh local (the inline code may rebind it)."""
@@ -630,9 +704,13 @@ class Gen:
                 fn.line(f"{r} = {slow}({a}, {b})")
             return r
         if op in ("==", "!="):
+            same = "is" if op == "==" else "is not"
+            a = self.in_local(a, ctx)
+            b = self.in_local(b, ctx)
             fn.line(
                 f"{r} = {a} {op} {b} if type({a}) is type({b}) and"
-                f" (type({a}) is int or type({a}) is str) else {slow}({a}, {b})"
+                f" (type({a}) is int or type({a}) is str) else"
+                f" {a} {same} {b} if {a} is None or {b} is None else {slow}({a}, {b})"
             )
             return r
         fn.line(
@@ -663,6 +741,31 @@ class Gen:
             fn.line(f"{x} = {thunk}")
         return x
 
+    def eager_select(self, node: ast.Select, ctx: Ctx) -> str | None:
+        """``x.a`` in a lazy position where ``x`` is a variable already holding a set with an
+        attribute ``a``: that attribute's value (or thunk, shared) at once instead of a new
+        thunk of the selection (only with ``--strict``, where no thunk is ever shown)."""
+        folded = self.known(node, ctx.scope)
+        if folded is not NO_CONST:
+            return self.unit.literal(folded)
+        path = node.path
+        if node.default is not None or len(path) != 1 or type(path[0]) is not str:
+            return None
+        base = self._peek(node.expr, ctx)
+        if base is None or type(node.expr) is not ast.Ident:
+            return None
+        fn = ctx.fn
+        b = fn.temp("o")
+        x = fn.temp("x")
+        thunk = self.thunk(node, ctx)
+        fn.line(f"{b} = {base}")
+        fn.line(
+            f"{x} = {b}.d.get({self.unit.literal(path[0])}, MISSING)"
+            f" if type({b}) is NixAttrs else MISSING"
+        )
+        fn.line(f"if {x} is MISSING: {x} = {thunk}")
+        return x
+
     def _peek(self, node: Any, ctx: Ctx) -> str | None:
         """An operand's value without forcing it, when that is free: a constant or a slot."""
         t = type(node)
@@ -691,10 +794,12 @@ class Gen:
 def base_namespace() -> dict[str, Any]:
     """The names every generated unit may use."""
     from tvix_eval.compiler.genrt import BASE_NAMESPACE
-    from tvix_eval.runtime.ops import concat_strings
+    from tvix_eval.runtime.ops import concat_strings, run_primop
 
     ns = dict(BASE_NAMESPACE)
     ns.update(
+        PrimOp=PrimOp,
+        run_primop=run_primop,
         MISSING=MISSING,
         UNSET=UNSET,
         INT_MIN=INT_MIN,

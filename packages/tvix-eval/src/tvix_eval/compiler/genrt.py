@@ -8,7 +8,6 @@ and call these for the rest, so that each behaves exactly as its closure-compile
 
 from __future__ import annotations
 
-from collections import ChainMap
 from typing import Any
 
 from tvix_eval.compiler.access import interpolation_pos
@@ -32,6 +31,7 @@ from tvix_eval.runtime.ops import (
 )
 from tvix_eval.runtime.values import (
     Lambda,
+    MergedPositions,
     NixAttrs,
     NixPath,
     NixString,
@@ -168,7 +168,7 @@ def update_attrs(a: NixAttrs, b: NixAttrs) -> NixAttrs:
     elif pb is None:
         pos = pa
     else:
-        pos = ChainMap(pb, pa)  # type: ignore[arg-type]  # read-only use
+        pos = MergedPositions((pb, pa))
     return NixAttrs(d, pos)
 
 

@@ -7,7 +7,6 @@ Semantics follow C++ Nix 2.8: ``-``, ``*``, ``/``, ``<`` behave like ``builtins.
 
 from __future__ import annotations
 
-from collections import ChainMap
 from typing import Any
 
 from tvix_eval.compiler.code import Code, Frame
@@ -25,7 +24,14 @@ from tvix_eval.runtime.ops import (
     expect_bool,
     expect_list,
 )
-from tvix_eval.runtime.values import NixAttrs, NixPath, NixString, Value, show_type
+from tvix_eval.runtime.values import (
+    MergedPositions,
+    NixAttrs,
+    NixPath,
+    NixString,
+    Value,
+    show_type,
+)
 
 #: ``&&``, ``||`` and ``->``: the left value that decides alone, and the result it decides.
 _SHORT_CIRCUIT: dict[str, tuple[bool, bool]] = {
@@ -134,7 +140,7 @@ def compile_binop(node: Any, lhs: Code, rhs: Code, allow_eager: bool = False) ->
             elif pb is None:
                 pos = pa
             else:
-                pos = ChainMap(pb, pa)  # type: ignore[arg-type]  # read-only use
+                pos = MergedPositions((pb, pa))
             return NixAttrs(d, pos)
 
         return Code(ev)

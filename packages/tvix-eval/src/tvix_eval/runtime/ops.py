@@ -39,7 +39,11 @@ def call_value(f: Value, arg: Value) -> Value:
         f = f.force()
         t = type(f)
     if t is Lambda:
-        return f.code.invoke(f.env, arg)
+        code = f.code
+        body = code.body
+        if body is not None:
+            return body([f.env, arg])
+        return code.invoke(f.env, arg)
     if t is PrimOp:
         if f.arity == 1:
             return run_primop(f, (arg,))

@@ -26,7 +26,7 @@ must be passed through :func:`force` before its type is inspected. A forced valu
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from tvix_eval.runtime.errors import EvalError, InfiniteRecursion
 
@@ -76,18 +76,25 @@ class NixPath:
         return f"NixPath({self.path!r})"
 
 
+class Positions(Protocol):
+    """Where the attributes of a set were defined: name -> syntax node (or ``None``)."""
+
+    def get(self, name: str, default: Any = None, /) -> Any: ...
+
+
 class NixAttrs:
     """A Nix attribute set: ``d`` maps names to values or thunks.
 
-    The mapping is never mutated after construction (by convention); :meth:`sorted_keys` caches
-    the byte-wise (= code point) order Nix iterates in. ``pos`` optionally maps names to the syntax
-    nodes that defined them (``unsafeGetAttrPos``, XML locations); it is shared between all sets
-    built by the same literal.
+    The mapping never changes after construction (by convention), except that a thunk may be
+    replaced by its value once forced; :meth:`sorted_keys` caches the byte-wise (= code point)
+    order Nix iterates in. ``pos`` optionally maps names to the syntax nodes that defined them
+    (``unsafeGetAttrPos``, XML locations); it is shared between all sets built by the same
+    literal.
     """
 
     __slots__ = ("_keys", "d", "pos")
 
-    def __init__(self, d: dict[str, Value], pos: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, d: dict[str, Value], pos: Positions | None = None) -> None:
         self.d = d
         self._keys: list[str] | None = None
         self.pos = pos
@@ -120,6 +127,17 @@ class NixAttrs:
 
 
 EMPTY_ATTRS: Final = NixAttrs({})
+
+
+class MergedPositions(tuple[Any, Any]):
+    """The ``pos`` of ``a // b``: where each attribute was defined, looked up in ``b``'s
+    positions first. A tuple, so that making one costs no Python call."""
+
+    __slots__ = ()
+
+    def get(self, name: str, default: Any = None) -> Any:
+        found = self[0].get(name)
+        return found if found is not None else self[1].get(name, default)
 
 
 class AttrPositions(dict[str, Any]):
@@ -311,26 +329,30 @@ class Thunk:
 
     def force_attr(self, attrs: NixAttrs, name: str, node: Any) -> Value:
         """:meth:`force` for the selection ``node`` of ``name`` from ``attrs``: an error gets
-        that position, if it has none, and C++ Nix's ``while evaluating the attribute`` frame."""
+        that position, if it has none, and C++ Nix's ``while evaluating the attribute`` frame.
+        The value then replaces the thunk in the set (as C++ Nix overwrites a thunk with its
+        value), so later selections skip the thunk."""
         code = self.code
         if code is None:
-            return self.value
-        self.code = _blackhole
-        try:
-            value = code(self.env)
-        except EvalError as e:
-            self.code = code
-            if e.pos is None:
-                e.pos = node
-            pos = attrs.pos.get(name) if attrs.pos is not None else None
-            e.add_trace(pos, f"while evaluating the attribute '{name}'", True)
-            raise
-        except BaseException:
-            self.code = code
-            raise
-        self.value = value
-        self.code = None
-        self.env = None
+            value = self.value
+        else:
+            self.code = _blackhole
+            try:
+                value = code(self.env)
+            except EvalError as e:
+                self.code = code
+                if e.pos is None:
+                    e.pos = node
+                pos = attrs.pos.get(name) if attrs.pos is not None else None
+                e.add_trace(pos, f"while evaluating the attribute '{name}'", True)
+                raise
+            except BaseException:
+                self.code = code
+                raise
+            self.value = value
+            self.code = None
+            self.env = None
+        attrs.d[name] = value
         return value
 
     def is_evaluated(self) -> bool:
