@@ -25,7 +25,7 @@ must be passed through :func:`force` before its type is inspected. A forced valu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Final, Protocol
 
 from tvix_eval.runtime.errors import EvalError, InfiniteRecursion
