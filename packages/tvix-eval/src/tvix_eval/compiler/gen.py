@@ -24,7 +24,7 @@ from tvix_eval.compiler.emit import Fn, Unit
 from tvix_eval.compiler.fastops import _slow
 from tvix_eval.compiler.scope import UNKNOWN, Dynamic, Global, Local, Scope, resolve
 from tvix_eval.runtime.ops import INT_MAX, INT_MIN
-from tvix_eval.runtime.values import NixAttrs, PrimOp, Thunk
+from tvix_eval.runtime.values import BLACKHOLE, NixAttrs, PrimOp, Thunk
 from tvix_eval.syntax import ast
 
 if TYPE_CHECKING:
@@ -172,6 +172,32 @@ class Gen:
         fn.line(f"return {emit(inner)}")
         return f"Thunk({fn.name}, {ctx.frame()})"
 
+    def force(self, v: str, ctx: Ctx, *, fail: str | None = None, store: str | None = None) -> None:
+        """Emit: if ``v`` holds a thunk, replace it by its value, forcing it in place (what
+        ``Thunk.force`` does, without the call); ``fail`` is a statement run with the error
+        ``e`` before it propagates, ``store`` a target that gets the value afterwards."""
+        fn = ctx.fn
+        c = fn.temp("c")
+        r = fn.temp("r")
+        with fn.block(f"if type({v}) is Thunk"):
+            fn.line(f"{c} = {v}.code")
+            with fn.block(f"if {c} is None"):
+                fn.line(f"{v} = {v}.value")
+            with fn.block("else"):
+                fn.line(f"{v}.code = BLACKHOLE")
+                with fn.block("try"):
+                    fn.line(f"{r} = {c}({v}.env)")
+                with fn.block("except BaseException as e"):
+                    fn.line(f"{v}.code = {c}")
+                    if fail is not None:
+                        fn.line(fail)
+                    fn.line("raise")
+                fn.line(f"{v}.value = {r}")
+                fn.line(f"{v}.code = {v}.env = None")
+                fn.line(f"{v} = {r}")
+            if store is not None:
+                fn.line(f"{store} = {v}")
+
     def node(self, node: Any) -> str:
         """The namespace name of a syntax node (for positions of errors)."""
         return self.unit.bind(node, "N")
@@ -241,7 +267,7 @@ class Gen:
             slot = f"{ctx.frame(r.depth)}[{r.index}]"
             v = fn.temp()
             fn.line(f"{v} = {slot}")
-            fn.line(f"if type({v}) is Thunk: {v} = {slot} = {v}.force_at({self.node(node)})")
+            self.force(v, ctx, fail=f"var_force_failed(e, {self.node(node)})", store=slot)
             return v
         if isinstance(r, Global):
             value = r.value
@@ -343,7 +369,12 @@ class Gen:
                 fn.line(f"{x} = {base}.d[{name}]")
             with fn.block("except KeyError"):
                 fn.line(f"raise select_error({base}, {name}, {nname}) from None")
-            fn.line(f"if type({x}) is Thunk: {x} = {x}.force_attr({base}, {name}, {nname})")
+            self.force(
+                x,
+                ctx,
+                fail=f"attr_force_failed(e, {base}, {name}, {nname})",
+                store=f"{base}.d[{name}]",
+            )
             return x
         return self._select_general(node, base, ctx)
 
@@ -575,7 +606,7 @@ class Gen:
                 fn.line(f"{r} = run_primop({f}, ({', '.join(args)},))")
             with fn.block("else"):
                 for a in args:
-                    fn.line(f"if type({a}) is Thunk: {a} = {a}.force()")
+                    self.force(a, ctx)
                 fn.line(f"{r} = {f}.fn({', '.join(args)})")
         with fn.block("except EvalError as e"):
             fn.line(f"if e.pos is None: e.pos = {self.node(node)}")
@@ -627,7 +658,7 @@ class Gen:
             if isinstance(r, Local):
                 v = ctx.fn.temp()
                 ctx.fn.line(f"{v} = {ctx.frame(r.depth)}[{r.index}]")
-                ctx.fn.line(f"if type({v}) is Thunk: {v} = {v}.force()")
+                self.force(v, ctx)
                 return v
         return self.ev(node, ctx)
 
@@ -798,6 +829,7 @@ def base_namespace() -> dict[str, Any]:
 
     ns = dict(BASE_NAMESPACE)
     ns.update(
+        BLACKHOLE=BLACKHOLE,
         PrimOp=PrimOp,
         run_primop=run_primop,
         MISSING=MISSING,

@@ -60,6 +60,22 @@ def select_trace(  # noqa: PLR0917 (positional: called from generated code)
         e.add_trace(pos, f"while evaluating the attribute '{path}'", True)
 
 
+def var_force_failed(e: BaseException, node: Any) -> None:
+    """Forcing the value of the variable ``node`` failed: its position, if the error has none."""
+    if isinstance(e, EvalError) and e.pos is None:
+        e.pos = node
+
+
+def attr_force_failed(e: BaseException, attrs: NixAttrs, name: str, node: Any) -> None:
+    """Forcing attribute ``name`` of ``attrs`` for the selection ``node`` failed: its position,
+    if the error has none, and C++ Nix's ``while evaluating the attribute`` frame."""
+    if isinstance(e, EvalError):
+        if e.pos is None:
+            e.pos = node
+        pos = attrs.pos.get(name) if attrs.pos is not None else None
+        e.add_trace(pos, f"while evaluating the attribute '{name}'", True)
+
+
 def attr_name_of(v: Value, node: Any) -> str:
     """A dynamic attribute name from its (forced) value: a string, or coerced to one."""
     t = type(v)
@@ -261,6 +277,8 @@ BASE_NAMESPACE: dict[str, Any] = {
     "select_error": select_error,
     "select_trace": select_trace,
     "attr_name_of": attr_name_of,
+    "var_force_failed": var_force_failed,
+    "attr_force_failed": attr_force_failed,
     "dynamic_key": dynamic_key,
     "add_dynamic": add_dynamic,
     "with_namespace": with_namespace,

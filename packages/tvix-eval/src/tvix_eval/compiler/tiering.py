@@ -45,25 +45,33 @@ class _Origin:
 def count_calls(
     site: LambdaCode, compiler: Compiler, node: ast.Lambda, scope: Scope | None, threshold: int
 ) -> _Origin:
-    """Make ``site`` count its calls and compile itself again at the ``threshold``-th."""
+    """Make ``site`` count its calls and compile itself again at the ``threshold``-th.
+
+    Callers that took the counting functions before that (``map`` and ``genList`` put the body
+    into each thunk they make) are sent on to the compiled ones afterwards."""
     origin = _Origin(compiler, node, scope, threshold)
     invoke0 = site.invoke
     body0 = site.body
 
     def invoke(penv: Any, arg: Value) -> Value:
-        origin.left -= 1
-        if origin.left == 0:
+        left = origin.left = origin.left - 1
+        if left > 0:
+            return invoke0(penv, arg)
+        if left == 0:
             tier_up(site, origin)
-        return invoke0(penv, arg)
+        return site.invoke(penv, arg)
 
     site.invoke = invoke
     if body0 is not None:
 
         def body(frame: Any) -> Value:
-            origin.left -= 1
-            if origin.left == 0:
+            left = origin.left = origin.left - 1
+            if left > 0:
+                return body0(frame)
+            if left == 0:
                 tier_up(site, origin)
-            return body0(frame)
+            assert site.body is not None
+            return site.body(frame)
 
         site.body = body
     return origin

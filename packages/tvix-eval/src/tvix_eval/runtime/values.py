@@ -273,6 +273,10 @@ def _blackhole(env: Any) -> Value:
     raise InfiniteRecursion()
 
 
+#: the code of a thunk while it is being evaluated (forcing it again is infinite recursion)
+BLACKHOLE: Final = _blackhole
+
+
 class Thunk:
     """A suspended computation ``code(env)`` evaluated at most once.
 
