@@ -154,6 +154,18 @@ CASES: list[tuple[str, str, str | None]] = [
     ),
     ('builtins.removeAttrs { a = 1; b = 2; } [ "a" ]', "{ b = 2; }", "{ b = 2; }"),
     ("builtins.intersectAttrs { a = 1; } { a = 2; b = 3; }", "{ a = 2; }", "{ a = 2; }"),
+    (
+        "builtins.intersectAttrs { a = 1; b = 2; c = 3; } { c = 4; a = 5; }",
+        "{ a = 5; c = 4; }",
+        "{ a = 5; c = 4; }",
+    ),
+    ("builtins.intersectAttrs { } { a = 1; }", "{ }", "{ }"),
+    (
+        'builtins.removeAttrs { a = 1; b = 2; c = 3; } [ "c" "x" "a" "c" ]',
+        "{ b = 2; }",
+        "{ b = 2; }",
+    ),
+    ('builtins.removeAttrs { a = 1; } [ "x" ]', "{ a = 1; }", "{ a = 1; }"),
     ('builtins.catAttrs "a" [ { a = 1; } { b = 2; } { a = 3; } ]', "[ 1 3 ]", "[ 1 3 ]"),
     (
         "builtins.functionArgs ({ a, b ? 1 }: a)",
