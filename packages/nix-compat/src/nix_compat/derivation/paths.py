@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from nix_compat.derivation.aterm_write import write_aterm
 from nix_compat.derivation.errors import DerivationError
 from nix_compat.derivation.output_hash import ca_hash_fields
 from nix_compat.errors import NixCompatError
@@ -62,9 +63,10 @@ def derivation_or_fod_hash(
     replaced_inputs: dict[str, set[str]] = {}
     for drv_path, output_names in drv.input_derivations.items():
         key = fn_get_hash_of_input_drv(drv_path).digest.hex()
-        replaced_inputs[key] = replaced_inputs.get(key, set()) | output_names
-    replaced = replace(drv, input_derivations=replaced_inputs)
-    return NixHash(HashAlgo.SHA256, hashlib.sha256(replaced.to_aterm_bytes()).digest())
+        known = replaced_inputs.get(key)
+        replaced_inputs[key] = output_names if known is None else known | output_names
+    aterm = write_aterm(drv, replaced_inputs)
+    return NixHash(HashAlgo.SHA256, hashlib.sha256(aterm).digest())
 
 
 def output_path_name(derivation_name: str, output_name: str) -> str:
