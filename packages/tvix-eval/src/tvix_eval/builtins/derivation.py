@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from tvix_eval.builtins import _store
 from tvix_eval.builtins.json import to_json
 from tvix_eval.builtins.registry import builtin, constant
-from tvix_eval.io import EvalIOError
+from tvix_eval.io import EvalIO, EvalIOError
 from tvix_eval.known_paths import KnownPaths, UnknownPathError, known_paths
 from tvix_eval.runtime import context as _context
 from tvix_eval.runtime.errors import EvalError
@@ -305,10 +305,13 @@ class _Builder:
             drv_path = build_text_path(file_name, aterm, references).to_absolute_path()
         except NixCompatError as e:
             raise EvalError(str(e)) from None
-        try:
-            self.state.io.add_text_to_store(file_name, aterm, references)
-        except EvalIOError as e:
-            raise EvalError(str(e)) from None
+        io = self.state.io
+        # EvalIO's own add_text_to_store writes nothing, only computes a path: not worth a call
+        if type(io).add_text_to_store is not EvalIO.add_text_to_store:
+            try:
+                io.add_text_to_store(file_name, aterm, references)
+            except EvalIOError as e:
+                raise EvalError(str(e)) from None
         self.known.add_derivation(drv_path, drv, drv.derivation_or_fod_hash(self.known.modulo_hash))
         result: dict[str, Value] = {"drvPath": NixString(drv_path, ("=" + drv_path,))}
         for name, output in drv.outputs.items():
@@ -326,7 +329,7 @@ def fixed_output_inner_hash(method_prefix: str, algo_and_hex: str) -> str:
 
 def _check_name(name: str, path_type: str, hash_hex: Callable[[], str], store_dir: str) -> None:
     """Nix's error for an invalid store path name (its message shows the would-be path)."""
-    if name and len(name) <= 211 and all(c in _NAME_CHARS for c in name):
+    if name and len(name) <= 211 and _NAME_CHARS.issuperset(name):
         return
     _store.make_store_path(path_type, hash_hex(), name, store_dir)
 
