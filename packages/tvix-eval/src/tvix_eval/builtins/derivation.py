@@ -294,11 +294,12 @@ class _Builder:
 
     def _finish(self) -> NixAttrs:
         """Write the ``.drv``, remember the derivation, and return its paths with contexts."""
+        from nix_compat.derivation.paths import aterm_and_derivation_or_fod_hash
         from nix_compat.errors import NixCompatError
         from nix_compat.store_path import build_text_path
 
         drv = self.drv
-        aterm = drv.to_aterm_bytes()
+        aterm, modulo = aterm_and_derivation_or_fod_hash(drv, self.known.modulo_hash)
         references = sorted(set(drv.input_sources) | set(drv.input_derivations))
         file_name = f"{self.drv_name}.drv"
         try:
@@ -312,7 +313,7 @@ class _Builder:
                 io.add_text_to_store(file_name, aterm, references)
             except EvalIOError as e:
                 raise EvalError(str(e)) from None
-        self.known.add_derivation(drv_path, drv, drv.derivation_or_fod_hash(self.known.modulo_hash))
+        self.known.add_derivation(drv_path, drv, modulo)
         result: dict[str, Value] = {"drvPath": NixString(drv_path, ("=" + drv_path,))}
         for name, output in drv.outputs.items():
             result[name] = NixString(output.path, (f"!{name}!{drv_path}",))
