@@ -10,6 +10,7 @@ around ``derivationStrict`` (:mod:`tvix_eval.corepkgs`).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable
@@ -39,6 +40,37 @@ _NAME_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS
 
 #: ``state.extra`` key: False turns the warnings of ``derivationStrict`` off
 WARNINGS_KEY = "warnings"
+
+
+class _NixCompat:
+    """The parts of nix_compat ``derivationStrict`` uses, imported once on first use: importing
+    nix_compat takes tens of milliseconds that evaluations without derivations need not pay,
+    and an import statement in every call costs a microsecond."""
+
+    def __init__(self) -> None:
+        from nix_compat.derivation import Derivation, Output
+        from nix_compat.derivation.paths import (
+            aterm_and_derivation_or_fod_hash,
+            derivation_or_fod_hash,
+        )
+        from nix_compat.errors import NixCompatError
+        from nix_compat.nixhash import ca_hash_from_output_hash
+        from nix_compat.store_path import build_ca_path, build_output_path, build_text_path
+
+        self.Derivation = Derivation
+        self.Output = Output
+        self.aterm_and_derivation_or_fod_hash = aterm_and_derivation_or_fod_hash
+        self.derivation_or_fod_hash = derivation_or_fod_hash
+        self.NixCompatError = NixCompatError
+        self.ca_hash_from_output_hash = ca_hash_from_output_hash
+        self.build_ca_path = build_ca_path
+        self.build_output_path = build_output_path
+        self.build_text_path = build_text_path
+
+
+@functools.cache
+def _nix_compat() -> _NixCompat:
+    return _NixCompat()
 
 
 # --------------------------------------------------------------------------- the Nix wrapper
@@ -94,13 +126,12 @@ class _Builder:
     """One ``derivationStrict`` call: collects the derivation, then computes and writes it."""
 
     def __init__(self, state: EvalState, drv_name: str, pos_name: object) -> None:
-        from nix_compat.derivation import Derivation
-
+        self.nc = nc = _nix_compat()
         self.state = state
         self.known: KnownPaths = known_paths(state)
         self.drv_name = drv_name
         self.pos_name = pos_name
-        self.drv = Derivation()
+        self.drv = nc.Derivation()
         self.context: set[str] = set()
         self.output_hash: str | None = None
         self.output_hash_algo = ""
@@ -238,19 +269,15 @@ class _Builder:
                 raise EvalError(str(e)) from None
 
     def _fixed_output(self, output_hash: str) -> None:
-        from nix_compat.derivation import Output
-        from nix_compat.errors import NixCompatError
-        from nix_compat.nixhash import ca_hash_from_output_hash
-        from nix_compat.store_path import build_ca_path
-
+        nc = self.nc
         if self.outputs != ["out"]:
             raise EvalError("multiple outputs are not supported in fixed-output derivations")
         mode = self.hash_mode
         try:
-            ca = ca_hash_from_output_hash(
+            ca = nc.ca_hash_from_output_hash(
                 output_hash, self.output_hash_algo or None, mode or "flat"
             )
-        except NixCompatError as e:
+        except nc.NixCompatError as e:
             # C++ Nix reports a bad hash without a position
             raise EvalError(_hash_message(str(e), output_hash), positioned=False) from None
         if output_hash == "":
@@ -266,20 +293,18 @@ class _Builder:
                 lambda: fixed_output_inner_hash(ca.method_prefix, ca.hash.to_hex_string()),
                 store_dir,
             )
-        out_path = build_ca_path(name, ca).to_absolute_path()
+        out_path = nc.build_ca_path(name, ca).to_absolute_path()
         self.drv.environment["out"] = out_path.encode()
-        self.drv.outputs["out"] = Output(path=out_path, ca_hash=ca)
+        self.drv.outputs["out"] = nc.Output(path=out_path, ca_hash=ca)
 
     def _input_addressed(self) -> None:
-        from nix_compat.derivation import Output
-        from nix_compat.store_path import build_output_path
-
+        nc = self.nc
         drv = self.drv
         for name in self.outputs:
             drv.environment[name] = b""
-            drv.outputs[name] = Output()
+            drv.outputs[name] = nc.Output()
         try:
-            modulo = drv.derivation_or_fod_hash(self.known.modulo_hash)
+            modulo = nc.derivation_or_fod_hash(drv, self.known.modulo_hash)
         except UnknownPathError as e:
             raise EvalError(str(e)) from None
         store_dir = self.state.io.store_dir
@@ -287,24 +312,21 @@ class _Builder:
         for name in self.outputs:
             path_name = self.drv_name if name == "out" else f"{self.drv_name}-{name}"
             _check_name(path_name, f"output:{name}", modulo.hex, store_dir)
-            paths[name] = build_output_path(modulo, name, path_name).to_absolute_path()
+            paths[name] = nc.build_output_path(modulo, name, path_name).to_absolute_path()
         for name, path in paths.items():
             drv.environment[name] = path.encode()
-            drv.outputs[name] = Output(path=path)
+            drv.outputs[name] = nc.Output(path=path)
 
     def _finish(self) -> NixAttrs:
         """Write the ``.drv``, remember the derivation, and return its paths with contexts."""
-        from nix_compat.derivation.paths import aterm_and_derivation_or_fod_hash
-        from nix_compat.errors import NixCompatError
-        from nix_compat.store_path import build_text_path
-
+        nc = self.nc
         drv = self.drv
-        aterm, modulo = aterm_and_derivation_or_fod_hash(drv, self.known.modulo_hash)
+        aterm, modulo = nc.aterm_and_derivation_or_fod_hash(drv, self.known.modulo_hash)
         references = sorted(set(drv.input_sources) | set(drv.input_derivations))
         file_name = f"{self.drv_name}.drv"
         try:
-            drv_path = build_text_path(file_name, aterm, references).to_absolute_path()
-        except NixCompatError as e:
+            drv_path = nc.build_text_path(file_name, aterm, references).to_absolute_path()
+        except nc.NixCompatError as e:
             raise EvalError(str(e)) from None
         io = self.state.io
         # EvalIO's own add_text_to_store writes nothing, only computes a path: not worth a call
