@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+from collections.abc import Callable, Iterable
 
 import pytest
 from hypothesis import given, settings
@@ -14,7 +16,10 @@ from nix_compat.derivation import (
     Output,
     escape_bytes,
     parse_aterm,
+    write_aterm,
 )
+from nix_compat.derivation.aterm_write import write_aterms
+from nix_compat.derivation.output_hash import ca_hash_fields
 from nix_compat.errors import NixCompatError
 from nix_compat.nixhash import CAHash, FlatHash, HashAlgo, NarHash, NixHash, TextHash
 
@@ -218,3 +223,143 @@ def test_parse_arbitrary_bytes_raises_only_parse_error(data: bytes) -> None:
 def test_truncated_drv_raises_parse_error(cut: int) -> None:
     with pytest.raises(ATermParseError):
         parse_aterm(SIMPLE[:cut])
+
+
+# --- the writer against a plain reference ---
+
+
+def _reference_encode(text: str) -> bytes:
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError as e:
+        raise DerivationError(
+            f"string {text!r} has an unpaired surrogate at index {e.start} that stands for no byte"
+        ) from None
+
+
+def _reference_quoted(data: bytes) -> bytes:
+    return b'"' + escape_bytes(data) + b'"'
+
+
+def _reference_list(items: Iterable[str]) -> bytes:
+    return (
+        b"["
+        + b",".join(b'"' + s + b'"' for s in sorted(_reference_encode(i) for i in items))
+        + b"]"
+    )
+
+
+def reference_write_aterm(drv: Derivation) -> bytes:
+    """The ATerm written field by field, each string encoded and escaped on its own."""
+    outputs = sorted(
+        ((_reference_encode(k), v) for k, v in drv.outputs.items()), key=lambda p: p[0]
+    )
+    inputs = sorted(
+        ((_reference_encode(k), v) for k, v in drv.input_derivations.items()), key=lambda p: p[0]
+    )
+    env = sorted(
+        ((_reference_encode(k), v) for k, v in drv.environment.items()), key=lambda p: p[0]
+    )
+    output_terms = []
+    for name, output in outputs:
+        algo, digest = ca_hash_fields(output.ca_hash)
+        fields = (name, _reference_encode(output.path), algo.encode(), digest.encode())
+        output_terms.append(b"(" + b",".join(b'"' + f + b'"' for f in fields) + b")")
+    return b"".join(
+        [
+            b"Derive([",
+            b",".join(output_terms),
+            b"],[",
+            b",".join(
+                b'("' + path + b'",' + _reference_list(names) + b")" for path, names in inputs
+            ),
+            b"],",
+            _reference_list(drv.input_sources),
+            b',"',
+            _reference_encode(drv.system),
+            b'",',
+            _reference_quoted(_reference_encode(drv.builder)),
+            b",[",
+            b",".join(_reference_quoted(_reference_encode(a)) for a in drv.arguments),
+            b"],[",
+            b",".join(
+                b"(" + _reference_quoted(k) + b"," + _reference_quoted(v) + b")" for k, v in env
+            ),
+            b"])",
+        ]
+    )
+
+
+# Any string, special characters included; now and then a lone surrogate that stands for no byte.
+_raw_text = st.binary(max_size=12).map(lambda b: b.decode("utf-8", "surrogateescape"))
+_special_text = st.text(alphabet='ab"\\\n\r\t\x00é', max_size=8)
+_text = _raw_text | _special_text | st.sampled_from(["\ud800", "x\udbff", "\udc80"])
+# "out" alone is written without encoding and sorting
+_output_names = st.sampled_from(["out", "dev", "out\n"]) | _text
+_ca_hashes = st.sampled_from(
+    [
+        None,
+        FlatHash(NixHash(HashAlgo.SHA256, bytes(32))),
+        NarHash(NixHash(HashAlgo.SHA1, bytes(range(20)))),
+        TextHash(bytes(range(32))),
+    ]
+)
+_derivations = st.builds(
+    Derivation,
+    outputs=st.dictionaries(_text, st.builds(Output, _text, _ca_hashes), max_size=3),
+    input_derivations=st.dictionaries(_text, st.sets(_output_names, max_size=3), max_size=3),
+    input_sources=st.sets(_text, max_size=3),
+    system=_text,
+    builder=_text,
+    arguments=st.lists(_text, max_size=4),
+    environment=st.dictionaries(_text, st.binary(max_size=12) | _special_text.map(str.encode)),
+)
+
+
+def _written(write: Callable[[Derivation], bytes], drv: Derivation) -> bytes | str:
+    try:
+        return write(drv)
+    except DerivationError as e:
+        return str(e)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_derivations)
+def test_writer_matches_reference(drv: Derivation) -> None:
+    """Same bytes, and for a string that cannot be encoded the same error naming it."""
+    assert _written(write_aterm, drv) == _written(reference_write_aterm, drv)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_derivations, st.dictionaries(_text, st.sets(_output_names, max_size=2), max_size=3))
+def test_writer_with_other_input_derivations(drv: Derivation, inputs: dict[str, set[str]]) -> None:
+    replaced = dataclasses.replace(drv, input_derivations=inputs)
+    assert _written(lambda d: write_aterm(d, inputs), drv) == _written(
+        reference_write_aterm, replaced
+    )
+
+
+def test_unpaired_surrogate_error_names_the_first_string_written() -> None:
+    drv = Derivation(
+        outputs={"out": Output("/p\udfff")}, system="s", builder="\ud800", arguments=["\udbff"]
+    )
+    with pytest.raises(DerivationError) as info:
+        write_aterm(drv)
+    assert str(info.value) == (
+        "string '/p\\udfff' has an unpaired surrogate at index 2 that stands for no byte"
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(_derivations, st.dictionaries(_text, st.sets(_output_names, max_size=2), max_size=3))
+def test_write_aterms_writes_each_input_map(drv: Derivation, inputs: dict[str, set[str]]) -> None:
+    """The same bytes as one write per map; an error when one of those fails (the string it
+    names may differ: the maps are encoded side by side)."""
+    maps = [drv.input_derivations, inputs]
+    try:
+        expected = [write_aterm(drv, m) for m in maps]
+    except DerivationError:
+        with pytest.raises(DerivationError, match="unpaired surrogate"):
+            write_aterms(drv, maps)
+        return
+    assert write_aterms(drv, maps) == expected

@@ -6,6 +6,7 @@ import hashlib
 
 import pytest
 from nix_compat.derivation import Derivation, DerivationError, Output, output_path_name
+from nix_compat.derivation.paths import aterm_and_derivation_or_fod_hash
 from nix_compat.nixhash import FlatHash, HashAlgo, NarHash, NixHash, TextHash
 from nix_compat.store_path import build_text_path
 
@@ -148,4 +149,34 @@ def test_derivation_path_references_inputs() -> None:
     assert with_refs.calculate_derivation_path("x") == expected
     assert with_refs.calculate_derivation_path("x") != build_text_path(
         "x.drv", with_refs.to_aterm_bytes(), []
+    )
+
+
+def test_aterm_and_hash_together() -> None:
+    """The .drv bytes and hashDerivationModulo at once, as the two separate calls give them."""
+    hashes = {
+        "/nix/store/a.drv": NixHash(HashAlgo.SHA256, bytes(32)),
+        "/nix/store/b.drv": NixHash(HashAlgo.SHA256, bytes(32)),
+        "/nix/store/c.drv": NixHash(HashAlgo.SHA256, bytes(range(32))),
+    }
+    drv = Derivation(
+        outputs={"out": Output("/nix/store/x-o"), "dev": Output("/nix/store/x-d")},
+        input_derivations={
+            "/nix/store/a.drv": {"dev"},
+            "/nix/store/b.drv": {"lib", "out"},
+            "/nix/store/c.drv": {"out"},
+        },
+        input_sources={"/nix/store/s"},
+        system="s",
+        builder="b\n",
+        arguments=['"'],
+        environment={"out": b"/nix/store/x-o", "k\t": b"v\\"},
+    )
+    together = aterm_and_derivation_or_fod_hash(drv, hashes.__getitem__)
+    assert together == (drv.to_aterm_bytes(), drv.derivation_or_fod_hash(hashes.__getitem__))
+    ca = NarHash(NixHash(HashAlgo.SHA256, EMPTY_SHA256))
+    fod = Derivation(outputs={"out": Output(FOD_PATH, ca)}, system="s", builder="b")
+    assert aterm_and_derivation_or_fod_hash(fod, _no_lookup) == (
+        fod.to_aterm_bytes(),
+        fod.derivation_or_fod_hash(_no_lookup),
     )

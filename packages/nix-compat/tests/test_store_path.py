@@ -25,6 +25,7 @@ from nix_compat.store_path import (
     build_text_path,
     compress_hash,
     hash_placeholder,
+    is_canonical_absolute_path,
     validate_name,
 )
 
@@ -397,3 +398,54 @@ def test_parse_raises_only_store_path_error(text: str) -> None:
 def test_sorting_matches_base_name_order(items: list[tuple[bytes, str]]) -> None:
     paths = [StorePath(d, n) for d, n in items]
     assert [str(p) for p in sorted(paths)] == sorted(str(p) for p in paths)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=70), st.integers(min_value=1, max_value=40))
+def test_compress_hash_matches_the_byte_loop(digest: bytes, size: int) -> None:
+    expected = bytearray(size)
+    for i, byte in enumerate(digest):
+        expected[i % size] ^= byte
+    assert compress_hash(digest, size) == bytes(expected)
+    assert compress_hash(bytearray(digest), size) == bytes(expected)  # type: ignore[arg-type]
+    assert compress_hash(memoryview(digest), size) == bytes(expected)  # type: ignore[arg-type]
+
+
+@settings(max_examples=100, deadline=None)
+@given(digests, names)
+def test_from_valid_parts_is_the_constructor_without_checks(digest: bytes, name: str) -> None:
+    path = StorePath.from_valid_parts(digest, name)
+    assert path == StorePath(digest, name)
+    assert str(path) == str(StorePath(digest, name))
+    assert path.hash_part == nixbase32.encode(digest)
+
+
+# strings close to an absolute store path: each part valid, or wrong in one of the ways a parse
+# rejects (prefix, digest characters and length, separator, name characters and length)
+near_store_paths = st.builds(
+    lambda prefix, digest, sep, name: prefix + digest + sep + name,
+    st.sampled_from(["/nix/store/", "/nix/store", "/nix/stor/", "//nix/store/", "nix/store/"]),
+    st.text(alphabet=nixbase32.ALPHABET + "eotuA-", min_size=31, max_size=33),
+    st.sampled_from(["-", "_", "", "--"]),
+    st.one_of(
+        st.text(alphabet=NAME_CHARS + "/é \n", max_size=12),
+        st.text(alphabet=NAME_CHARS, min_size=MAX_NAME_LEN - 1, max_size=MAX_NAME_LEN + 1),
+    ),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(near_store_paths | st.text(max_size=60))
+def test_is_canonical_absolute_path_agrees_with_parsing(text: str) -> None:
+    try:
+        parsed: str | None = StorePath.from_absolute_path(text).to_absolute_path()
+    except StorePathError:
+        parsed = None
+    assert is_canonical_absolute_path(text) == (parsed == text)
+
+
+def test_is_canonical_absolute_path() -> None:
+    assert is_canonical_absolute_path(STORE_DIR + "/" + NET_TOOLS)
+    assert not is_canonical_absolute_path(STORE_DIR + "/" + NET_TOOLS + "\n")
+    assert not is_canonical_absolute_path(STORE_DIR + "/" + NET_TOOLS + "/bin")
+    assert not is_canonical_absolute_path(STORE_DIR + "/" + NET_TOOLS.upper())

@@ -3,6 +3,9 @@
 nixbase32, hashes, store paths, derivations (ATerm), NAR and narinfo.
 """
 
+import importlib
+from typing import TYPE_CHECKING
+
 from nix_compat import nixbase32
 from nix_compat.derivation import (
     ATermParseError,
@@ -13,16 +16,6 @@ from nix_compat.derivation import (
     write_aterm,
 )
 from nix_compat.errors import HashParseError, Nixbase32Error, NixCompatError, StorePathError
-from nix_compat.nar import (
-    NarError,
-    NarReader,
-    dump_path,
-    nar_hash_path,
-    open_nar_writer,
-    read_nar,
-    restore,
-)
-from nix_compat.narinfo import NarInfo, NarInfoError, parse_narinfo
 from nix_compat.nixhash import (
     CAHash,
     FlatHash,
@@ -48,6 +41,40 @@ from nix_compat.store_path import (
     hash_placeholder,
     validate_name,
 )
+
+if TYPE_CHECKING:
+    from nix_compat.nar import (
+        NarError,
+        NarReader,
+        dump_path,
+        nar_hash_path,
+        open_nar_writer,
+        read_nar,
+        restore,
+    )
+    from nix_compat.narinfo import NarInfo, NarInfoError, parse_narinfo
+
+#: names loaded on first use, by module: NAR and narinfo support are not needed to evaluate
+#: derivations, and importing them costs a third of this package's import time; signing pulls
+#: in ``cryptography``
+_LAZY = {
+    **dict.fromkeys(
+        [
+            "NarError",
+            "NarReader",
+            "dump_path",
+            "nar_hash_path",
+            "open_nar_writer",
+            "read_nar",
+            "restore",
+        ],
+        "nix_compat.nar",
+    ),
+    **dict.fromkeys(["NarInfo", "NarInfoError", "parse_narinfo"], "nix_compat.narinfo"),
+    **dict.fromkeys(
+        ["PublicKey", "SecretKey", "Signature", "SignatureError"], "nix_compat.signing"
+    ),
+}
 
 __all__ = [
     "STORE_DIR",
@@ -96,9 +123,13 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    """Load the signing names on first use: they pull in ``cryptography``."""
-    if name in {"PublicKey", "SecretKey", "Signature", "SignatureError"}:
-        from nix_compat import signing
-
-        return getattr(signing, name)
-    raise AttributeError(f"module 'nix_compat' has no attribute {name!r}")
+    """Load the names of :data:`_LAZY` (and the ``nar`` and ``narinfo`` subpackages, which
+    ``import nix_compat`` used to load) on first use."""
+    if name in {"nar", "narinfo"}:
+        return importlib.import_module(f"nix_compat.{name}")
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'nix_compat' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -7,8 +7,6 @@ is written first.
 
 from __future__ import annotations
 
-import base64
-
 from nix_compat.errors import Nixbase32Error
 
 __all__ = ["ALPHABET", "Nixbase32Error", "decode", "decoded_len", "encode", "encoded_len"]
@@ -18,7 +16,8 @@ ALPHABET = "0123456789abcdfghijklmnpqrsvwxyz"
 _VALID_CHARS = frozenset(ALPHABET)
 # Maps each nixbase32 digit to the digit of the same value in Python's base-32 int() syntax.
 _TO_PYTHON_DIGITS = str.maketrans(ALPHABET, "0123456789abcdefghijklmnopqrstuv")
-_FROM_RFC4648 = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", ALPHABET.encode("ascii"))
+#: every two-digit string, indexed by the 10-bit value it encodes
+_PAIRS = [a + b for a in ALPHABET for b in ALPHABET]
 
 
 def encoded_len(n_bytes: int) -> int:
@@ -38,10 +37,13 @@ def encode(data: bytes) -> str:
     n_chars = encoded_len(len(data))
     if n_chars == 0:
         return ""
-    # RFC 4648 base32 of the big-endian number has the same 5-bit groups in the same order.
-    n_groups = (n_chars + 7) // 8
-    big_endian = int.from_bytes(data, "little").to_bytes(n_groups * 5, "big")
-    return base64.b32encode(big_endian)[-n_chars:].translate(_FROM_RFC4648).decode("ascii")
+    # The digits of one little-endian number, most significant first, two per table lookup.
+    value = int.from_bytes(data, "little")
+    shift = 5 * (n_chars - 2)
+    if n_chars & 1:
+        head = ALPHABET[value >> (shift + 5)]
+        return head + "".join([_PAIRS[(value >> s) & 0x3FF] for s in range(shift - 5, -1, -10)])
+    return "".join([_PAIRS[(value >> s) & 0x3FF] for s in range(shift, -1, -10)])
 
 
 def decode(text: str | bytes) -> bytes:

@@ -15,6 +15,8 @@ from .conftest import NIX_INSTANTIATE
 
 # (expression, what ``nix-instantiate --eval --strict -E`` prints: stdout, or all of stderr)
 CASES: list[tuple[str, str]] = [
+    ('builtins.elem "a" [ 1 (throw "boom") ]', "error: boom"),
+    ('builtins.elem (throw "x") [ 1 ]', "error: x"),
     (
         "builtins.genericClosure {}",
         "error: attribute 'startSet' missing for call to 'genericClosure'\n\n       at «string»:1:25:\n\n            1| builtins.genericClosure {}\n             |                         ^\n(use '--show-trace' to show detailed location information)",

@@ -154,6 +154,18 @@ CASES: list[tuple[str, str, str | None]] = [
     ),
     ('builtins.removeAttrs { a = 1; b = 2; } [ "a" ]', "{ b = 2; }", "{ b = 2; }"),
     ("builtins.intersectAttrs { a = 1; } { a = 2; b = 3; }", "{ a = 2; }", "{ a = 2; }"),
+    (
+        "builtins.intersectAttrs { a = 1; b = 2; c = 3; } { c = 4; a = 5; }",
+        "{ a = 5; c = 4; }",
+        "{ a = 5; c = 4; }",
+    ),
+    ("builtins.intersectAttrs { } { a = 1; }", "{ }", "{ }"),
+    (
+        'builtins.removeAttrs { a = 1; b = 2; c = 3; } [ "c" "x" "a" "c" ]',
+        "{ b = 2; }",
+        "{ b = 2; }",
+    ),
+    ('builtins.removeAttrs { a = 1; } [ "x" ]', "{ a = 1; }", "{ a = 1; }"),
     ('builtins.catAttrs "a" [ { a = 1; } { b = 2; } { a = 3; } ]', "[ 1 3 ]", "[ 1 3 ]"),
     (
         "builtins.functionArgs ({ a, b ? 1 }: a)",
@@ -168,6 +180,24 @@ CASES: list[tuple[str, str, str | None]] = [
         "{ right = [ 2 3 ]; wrong = [ 1 ]; }",
     ),
     ("builtins.elem 2 [ 1 2 ]", "true", "true"),
+    ('builtins.elem "b" [ "a" "b" ]', "true", "true"),
+    ('builtins.elem "x" [ 1 "y" null { } "xx" ]', "false", "false"),
+    ('builtins.elem (throw "x") [ ]', "false", "false"),
+    ('builtins.elem "a" [ "a" (throw "boom") ]', "true", "true"),
+    ('let x = "a"; in builtins.elem x [ x ]', "true", "true"),
+    (
+        'let s = "${builtins.toFile "f" "x"}"; in '
+        "[ (builtins.elem (builtins.unsafeDiscardStringContext s) [ 1 s ]) "
+        '(builtins.elem s [ "x" ]) ]',
+        "[ true false ]",
+        "[ <CODE> <CODE> ]",
+    ),
+    (
+        'let f = x: x; in [ (builtins.elem f [ f ]) (builtins.elem "é" [ "e" "é" ]) '
+        "(builtins.elem f [ (x: x) ]) ]",
+        "[ true true false ]",
+        "[ <CODE> <CODE> <CODE> ]",
+    ),
     ("builtins.elemAt [ 1 2 3 ] 1", "2", "2"),
     (
         "[ (builtins.head [ 1 2 ]) (builtins.tail [ 1 2 ]) (builtins.length [ 1 2 ]) ]",

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from nix_compat.derivation.aterm_write import write_aterm, write_aterms
 from nix_compat.derivation.errors import DerivationError
 from nix_compat.derivation.output_hash import ca_hash_fields
 from nix_compat.errors import NixCompatError
@@ -57,14 +58,36 @@ def derivation_or_fod_hash(
     fod_digest = fixed_output_digest(drv)
     if fod_digest is not None:
         return NixHash(HashAlgo.SHA256, fod_digest)
+    aterm = write_aterm(drv, _hashed_inputs(drv, fn_get_hash_of_input_drv))
+    return NixHash(HashAlgo.SHA256, hashlib.sha256(aterm).digest())
+
+
+def aterm_and_derivation_or_fod_hash(
+    drv: Derivation, fn_get_hash_of_input_drv: Callable[[str], NixHash]
+) -> tuple[bytes, NixHash]:
+    """``drv``'s ATerm and its :func:`derivation_or_fod_hash`: what instantiating needs once
+    the output paths are set. The two ATerms share all but the input derivations, which are
+    written twice and the rest once."""
+    fod_digest = fixed_output_digest(drv)
+    if fod_digest is not None:
+        return write_aterm(drv), NixHash(HashAlgo.SHA256, fod_digest)
+    hashed_inputs = _hashed_inputs(drv, fn_get_hash_of_input_drv)
+    aterm, hashed_aterm = write_aterms(drv, [drv.input_derivations, hashed_inputs])
+    return aterm, NixHash(HashAlgo.SHA256, hashlib.sha256(hashed_aterm).digest())
+
+
+def _hashed_inputs(
+    drv: Derivation, fn_get_hash_of_input_drv: Callable[[str], NixHash]
+) -> dict[str, set[str]]:
+    """The input derivations by the hex of their modulo hash instead of their path."""
     # Distinct inputs can share a modulo hash (say, two copies of a derivation that differ only
     # in which equivalent fixed-output input they use); C++ Nix then unites their output names.
-    replaced_inputs: dict[str, set[str]] = {}
+    hashed: dict[str, set[str]] = {}
     for drv_path, output_names in drv.input_derivations.items():
         key = fn_get_hash_of_input_drv(drv_path).digest.hex()
-        replaced_inputs[key] = replaced_inputs.get(key, set()) | output_names
-    replaced = replace(drv, input_derivations=replaced_inputs)
-    return NixHash(HashAlgo.SHA256, hashlib.sha256(replaced.to_aterm_bytes()).digest())
+        known = hashed.get(key)
+        hashed[key] = output_names if known is None else known | output_names
+    return hashed
 
 
 def output_path_name(derivation_name: str, output_name: str) -> str:

@@ -16,6 +16,7 @@ from nix_compat.store_path.path import (
     STORE_DIR,
     STORE_DIR_WITH_SLASH,
     StorePath,
+    is_canonical_absolute_path,
     validate_name,
 )
 
@@ -33,5 +34,6 @@ __all__ = [
     "build_text_path",
     "compress_hash",
     "hash_placeholder",
+    "is_canonical_absolute_path",
     "validate_name",
 ]

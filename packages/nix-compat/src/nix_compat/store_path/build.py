@@ -14,7 +14,13 @@ from collections.abc import Iterable
 from nix_compat import nixbase32
 from nix_compat.errors import StorePathError
 from nix_compat.nixhash import CAHash, HashAlgo, NarHash, NixHash, TextHash
-from nix_compat.store_path.path import DIGEST_SIZE, STORE_DIR, StorePath, validate_name
+from nix_compat.store_path.path import (
+    DIGEST_SIZE,
+    STORE_DIR,
+    StorePath,
+    is_canonical_absolute_path,
+    validate_name,
+)
 
 __all__ = [
     "build_ca_path",
@@ -27,11 +33,20 @@ __all__ = [
 
 
 def compress_hash(digest: bytes, size: int) -> bytes:
-    """Fold ``digest`` to ``size`` bytes by XOR-ing byte ``i`` into position ``i % size``."""
-    output = bytearray(size)
-    for i, byte in enumerate(digest):
-        output[i % size] ^= byte
-    return bytes(output)
+    """Fold ``digest`` to ``size`` bytes by XOR-ing byte ``i`` into position ``i % size``.
+
+    The ``size``-byte chunks are XOR-ed as big numbers, not byte by byte in Python.
+    """
+    if size <= 0:
+        output = bytearray(size)
+        for i, byte in enumerate(digest):
+            output[i % size] ^= byte
+        return bytes(output)
+    data = bytes(digest)
+    folded = 0
+    for start in range(0, len(data), size):
+        folded ^= int.from_bytes(data[start : start + size].ljust(size, b"\0"), "big")
+    return folded.to_bytes(size, "big")
 
 
 def build_text_path(
@@ -39,8 +54,10 @@ def build_text_path(
 ) -> StorePath:
     """The path of a text file (``builtins.toFile``, a ``.drv``) with these references."""
     data = content.encode() if isinstance(content, str) else content
+    # what build_ca_path does for a TextHash, without making one
+    refs = _sorted_references(references)
     digest = hashlib.sha256(data).digest()
-    return build_ca_path(name, TextHash(digest), references, False)
+    return _make_store_path(_make_type("text", refs, False), NixHash(HashAlgo.SHA256, digest), name)
 
 
 def build_ca_path(
@@ -94,17 +111,20 @@ def hash_placeholder(output_name: str) -> str:
 
 
 def _make_store_path(path_type: str, nix_hash: NixHash, name: str) -> StorePath:
-    validate_name(name)
+    valid_name = validate_name(name)
     fingerprint = f"{path_type}:{nix_hash.to_hex_string()}:{STORE_DIR}:{name}"
     digest = hashlib.sha256(fingerprint.encode()).digest()
-    return StorePath(compress_hash(digest, DIGEST_SIZE), name)
+    return StorePath.from_valid_parts(compress_hash(digest, DIGEST_SIZE), valid_name)
 
 
 def _sorted_references(references: Iterable[str | StorePath]) -> list[str]:
     """Validated absolute reference paths, deduplicated and sorted as in a ``StorePathSet``."""
     paths = set()
     for reference in references:
-        if isinstance(reference, StorePath):
+        if type(reference) is str and is_canonical_absolute_path(reference):
+            # parsing it would give back the same string
+            paths.add(reference)
+        elif isinstance(reference, StorePath):
             paths.add(reference.to_absolute_path())
         else:
             paths.add(StorePath.from_absolute_path(reference).to_absolute_path())

@@ -16,6 +16,7 @@ __all__ = [
     "STORE_DIR",
     "STORE_DIR_WITH_SLASH",
     "StorePath",
+    "is_canonical_absolute_path",
     "validate_name",
 ]
 
@@ -27,6 +28,11 @@ MAX_NAME_LEN = 211
 """The longest name C++ Nix accepts (``StorePath::MaxPathLen``)."""
 
 _NAME_RE = re.compile(r"[A-Za-z0-9+\-._?=]+")
+_CANONICAL_ABSOLUTE_PATH_RE = re.compile(
+    re.escape(STORE_DIR_WITH_SLASH)
+    + f"[{nixbase32.ALPHABET}]{{{ENCODED_DIGEST_SIZE}}}-"
+    + f"[A-Za-z0-9+\\-._?=]{{1,{MAX_NAME_LEN}}}"
+)
 _NIX32_CHARS = frozenset(nixbase32.ALPHABET)
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-._?=")
 
@@ -39,6 +45,15 @@ def validate_name(name: str | bytes) -> str:
     Raises :class:`StorePathError` naming the offending character and its position.
     """
     return _validate_name(name, None, 0)
+
+
+def is_canonical_absolute_path(path: str) -> bool:
+    """Whether ``StorePath.from_absolute_path(path).to_absolute_path()`` would give ``path`` back.
+
+    One regular expression instead of a parse: callers that only need a valid absolute store
+    path skip decoding and re-encoding the digest.
+    """
+    return _CANONICAL_ABSOLUTE_PATH_RE.fullmatch(path) is not None
 
 
 def _validate_name(name: str | bytes, whole: str | None, offset: int) -> str:
@@ -135,10 +150,20 @@ class StorePath:
         name = _validate_name(
             text[ENCODED_DIGEST_SIZE + 1 :], shown, offset + ENCODED_DIGEST_SIZE + 1
         )
+        return cls._make(digest, name, text)
+
+    @classmethod
+    def from_valid_parts(cls, digest: bytes, name: str) -> StorePath:
+        """A store path from a 20-byte ``digest`` and a ``name`` already validated (by
+        :func:`validate_name`): the constructor without its checks, for hot paths."""
+        return cls._make(digest, name, f"{nixbase32.encode(digest)}-{name}")
+
+    @classmethod
+    def _make(cls, digest: bytes, name: str, basename: str) -> StorePath:
         path = object.__new__(cls)
         object.__setattr__(path, "digest", digest)
         object.__setattr__(path, "name", name)
-        object.__setattr__(path, "_basename", text)
+        object.__setattr__(path, "_basename", basename)
         return path
 
     @property

@@ -52,11 +52,21 @@ def missing_argument(key: str, builtin_name: str, attrs: NixAttrs) -> MissingAtt
 
 @builtin("removeAttrs", 2, global_=True)
 def _remove_attrs(s: Value, names: Value) -> Value:
+    """The set without the attributes named in the list."""
     a = expect_attrs(s)
-    drop = {str(expect_string(n)) for n in expect_list(names)}
-    if not any(n in a.d for n in drop):
+    d = a.d
+    # dict.copy and a delete per name, not a Python loop over every attribute
+    present: list[str] = []
+    for x in expect_list(names):
+        n = str(expect_string(x))
+        if n in d:
+            present.append(n)
+    if not present:
         return a
-    return NixAttrs({k: v for k, v in a.d.items() if k not in drop})
+    out = d.copy()
+    for n in present:
+        out.pop(n, None)
+    return NixAttrs(out)
 
 
 @builtin("listToAttrs", 1)
@@ -101,8 +111,13 @@ def _map_attr(env: tuple[Value, str, Value]) -> Value:
 
 @builtin("intersectAttrs", 2)
 def _intersect_attrs(a: Value, b: Value) -> Value:
+    """The attributes of the second set whose names are also in the first."""
     da = expect_attrs(a).d
     db = expect_attrs(b).d
+    # look the smaller set's names up in the larger: callPackage intersects a function's few
+    # formals with a whole package set
+    if len(da) < len(db):
+        return NixAttrs({k: db[k] for k in da if k in db})
     return NixAttrs({k: v for k, v in db.items() if k in da})
 
 

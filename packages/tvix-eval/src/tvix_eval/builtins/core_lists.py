@@ -16,7 +16,16 @@ from tvix_eval.runtime.ops import (
     less_than,
     nix_eq_shared,
 )
-from tvix_eval.runtime.values import Lambda, NixAttrs, PrimOp, Value, force, is_function
+from tvix_eval.runtime.values import (
+    Lambda,
+    NixAttrs,
+    NixString,
+    PrimOp,
+    Thunk,
+    Value,
+    force,
+    is_function,
+)
 
 
 @builtin("length", 1)
@@ -105,7 +114,21 @@ def _gen_list(f: Value, n: Value) -> Value:
 
 @builtin("elem", 2, lazy_args=(0,))
 def _elem(x: Value, xs: Value) -> Value:
-    for y in expect_list(xs):  # noqa: SIM110 (no forcing through C-level any())
+    """Whether the value is in the list (``==``, or the very same slot)."""
+    items = expect_list(xs)
+    if not items:
+        return False
+    # nix_eq_shared forces x before the first element; a string is then compared inline
+    xv = x.force() if type(x) is Thunk else x
+    if type(xv) is str or type(xv) is NixString:
+        for item in items:
+            if item is x:
+                return True
+            y = item.force() if type(item) is Thunk else item
+            if (type(y) is str or type(y) is NixString) and str.__eq__(xv, y):
+                return True
+        return False
+    for y in items:  # noqa: SIM110 (no forcing through C-level any())
         if nix_eq_shared(x, y):
             return True
     return False

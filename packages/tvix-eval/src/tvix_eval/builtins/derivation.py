@@ -10,6 +10,7 @@ around ``derivationStrict`` (:mod:`tvix_eval.corepkgs`), is set up by :mod:`.der
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from tvix_eval.builtins import _store
 from tvix_eval.builtins.derivation_nix import WARNINGS_KEY
 from tvix_eval.builtins.json import to_json
 from tvix_eval.builtins.registry import builtin
-from tvix_eval.io import EvalIOError
+from tvix_eval.io import EvalIO, EvalIOError
 from tvix_eval.known_paths import KnownPaths, UnknownPathError, known_paths
 from tvix_eval.runtime import context as _context
 from tvix_eval.runtime.errors import EvalError
@@ -37,6 +38,37 @@ if TYPE_CHECKING:
 
 _WHITESPACE = " \t\n\r"
 _NAME_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ+-._?=")
+
+class _NixCompat:
+    """The parts of nix_compat ``derivationStrict`` uses, imported once on first use: importing
+    nix_compat takes tens of milliseconds that evaluations without derivations need not pay,
+    and an import statement in every call costs a microsecond."""
+
+    def __init__(self) -> None:
+        from nix_compat.derivation import Derivation, Output
+        from nix_compat.derivation.paths import (
+            aterm_and_derivation_or_fod_hash,
+            derivation_or_fod_hash,
+        )
+        from nix_compat.errors import NixCompatError
+        from nix_compat.nixhash import ca_hash_from_output_hash
+        from nix_compat.store_path import build_ca_path, build_output_path, build_text_path
+
+        self.Derivation = Derivation
+        self.Output = Output
+        self.aterm_and_derivation_or_fod_hash = aterm_and_derivation_or_fod_hash
+        self.derivation_or_fod_hash = derivation_or_fod_hash
+        self.NixCompatError = NixCompatError
+        self.ca_hash_from_output_hash = ca_hash_from_output_hash
+        self.build_ca_path = build_ca_path
+        self.build_output_path = build_output_path
+        self.build_text_path = build_text_path
+
+
+@functools.cache
+def _nix_compat() -> _NixCompat:
+    return _NixCompat()
+
 
 # --------------------------------------------------------------------------- derivationStrict
 
@@ -72,13 +104,12 @@ class _Builder:
     """One ``derivationStrict`` call: collects the derivation, then computes and writes it."""
 
     def __init__(self, state: EvalState, drv_name: str, pos_name: object) -> None:
-        from nix_compat.derivation import Derivation
-
+        self.nc = nc = _nix_compat()
         self.state = state
         self.known: KnownPaths = known_paths(state)
         self.drv_name = drv_name
         self.pos_name = pos_name
-        self.drv = Derivation()
+        self.drv = nc.Derivation()
         self.context: set[str] = set()
         self.output_hash: str | None = None
         self.output_hash_algo = ""
@@ -216,19 +247,15 @@ class _Builder:
                 raise EvalError(str(e)) from None
 
     def _fixed_output(self, output_hash: str) -> None:
-        from nix_compat.derivation import Output
-        from nix_compat.errors import NixCompatError
-        from nix_compat.nixhash import ca_hash_from_output_hash
-        from nix_compat.store_path import build_ca_path
-
+        nc = self.nc
         if self.outputs != ["out"]:
             raise EvalError("multiple outputs are not supported in fixed-output derivations")
         mode = self.hash_mode
         try:
-            ca = ca_hash_from_output_hash(
+            ca = nc.ca_hash_from_output_hash(
                 output_hash, self.output_hash_algo or None, mode or "flat"
             )
-        except NixCompatError as e:
+        except nc.NixCompatError as e:
             # C++ Nix reports a bad hash without a position
             raise EvalError(_hash_message(str(e), output_hash), positioned=False) from None
         if output_hash == "":
@@ -244,20 +271,18 @@ class _Builder:
                 lambda: fixed_output_inner_hash(ca.method_prefix, ca.hash.to_hex_string()),
                 store_dir,
             )
-        out_path = build_ca_path(name, ca).to_absolute_path()
+        out_path = nc.build_ca_path(name, ca).to_absolute_path()
         self.drv.environment["out"] = out_path.encode()
-        self.drv.outputs["out"] = Output(path=out_path, ca_hash=ca)
+        self.drv.outputs["out"] = nc.Output(path=out_path, ca_hash=ca)
 
     def _input_addressed(self) -> None:
-        from nix_compat.derivation import Output
-        from nix_compat.store_path import build_output_path
-
+        nc = self.nc
         drv = self.drv
         for name in self.outputs:
             drv.environment[name] = b""
-            drv.outputs[name] = Output()
+            drv.outputs[name] = nc.Output()
         try:
-            modulo = drv.derivation_or_fod_hash(self.known.modulo_hash)
+            modulo = nc.derivation_or_fod_hash(drv, self.known.modulo_hash)
         except UnknownPathError as e:
             raise EvalError(str(e)) from None
         store_dir = self.state.io.store_dir
@@ -265,29 +290,30 @@ class _Builder:
         for name in self.outputs:
             path_name = self.drv_name if name == "out" else f"{self.drv_name}-{name}"
             _check_name(path_name, f"output:{name}", modulo.hex, store_dir)
-            paths[name] = build_output_path(modulo, name, path_name).to_absolute_path()
+            paths[name] = nc.build_output_path(modulo, name, path_name).to_absolute_path()
         for name, path in paths.items():
             drv.environment[name] = path.encode()
-            drv.outputs[name] = Output(path=path)
+            drv.outputs[name] = nc.Output(path=path)
 
     def _finish(self) -> NixAttrs:
         """Write the ``.drv``, remember the derivation, and return its paths with contexts."""
-        from nix_compat.errors import NixCompatError
-        from nix_compat.store_path import build_text_path
-
+        nc = self.nc
         drv = self.drv
-        aterm = drv.to_aterm_bytes()
+        aterm, modulo = nc.aterm_and_derivation_or_fod_hash(drv, self.known.modulo_hash)
         references = sorted(set(drv.input_sources) | set(drv.input_derivations))
         file_name = f"{self.drv_name}.drv"
         try:
-            drv_path = build_text_path(file_name, aterm, references).to_absolute_path()
-        except NixCompatError as e:
+            drv_path = nc.build_text_path(file_name, aterm, references).to_absolute_path()
+        except nc.NixCompatError as e:
             raise EvalError(str(e)) from None
-        try:
-            self.state.io.add_text_to_store(file_name, aterm, references)
-        except EvalIOError as e:
-            raise EvalError(str(e)) from None
-        self.known.add_derivation(drv_path, drv, drv.derivation_or_fod_hash(self.known.modulo_hash))
+        io = self.state.io
+        # EvalIO's own add_text_to_store writes nothing, only computes a path: not worth a call
+        if type(io).add_text_to_store is not EvalIO.add_text_to_store:
+            try:
+                io.add_text_to_store(file_name, aterm, references)
+            except EvalIOError as e:
+                raise EvalError(str(e)) from None
+        self.known.add_derivation(drv_path, drv, modulo)
         result: dict[str, Value] = {"drvPath": NixString(drv_path, ("=" + drv_path,))}
         for name, output in drv.outputs.items():
             result[name] = NixString(output.path, (f"!{name}!{drv_path}",))
@@ -304,7 +330,7 @@ def fixed_output_inner_hash(method_prefix: str, algo_and_hex: str) -> str:
 
 def _check_name(name: str, path_type: str, hash_hex: Callable[[], str], store_dir: str) -> None:
     """Nix's error for an invalid store path name (its message shows the would-be path)."""
-    if name and len(name) <= 211 and all(c in _NAME_CHARS for c in name):
+    if name and len(name) <= 211 and _NAME_CHARS.issuperset(name):
         return
     _store.make_store_path(path_type, hash_hex(), name, store_dir)
 
