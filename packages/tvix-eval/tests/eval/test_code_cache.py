@@ -52,7 +52,7 @@ def test_file_name_is_part_of_the_key(tmp_path: Path) -> None:
     "damage",
     [
         lambda blob: blob[:-3],  # torn write
-        lambda blob: blob[:20] + bytes([blob[20] ^ 1]) + blob[21:],  # flipped bit in the checksum
+        lambda blob: blob[:12] + bytes([blob[12] ^ 1]) + blob[13:],  # flipped bit in the checksum
         lambda blob: blob[:-1] + bytes([blob[-1] ^ 1]),  # flipped bit in the payload
         lambda blob: b"not a code file",
     ],
@@ -63,7 +63,19 @@ def test_damaged_entry_is_recompiled(tmp_path: Path, damage: object) -> None:
     entry.write_bytes(damage(entry.read_bytes()))  # type: ignore[operator]
     code_cache._memory.clear()
     assert _run(code_cache.compiled(SOURCE, "<t>", str(tmp_path))) == 42
-    assert code_cache._load(str(entry)) is not None  # rewritten whole
+    assert code_cache._load(str(entry), "<t>", SOURCE) is not None  # rewritten whole
+
+
+def test_entry_of_another_source_under_the_same_key_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(code_cache, "_file_key", lambda filename, source: "same")
+    other = "def f(frame):\n    return frame - 1\n"
+    assert _run(code_cache.compiled(other, "<t>", str(tmp_path))) == 40
+    code_cache._memory.clear()
+    assert _run(code_cache.compiled(SOURCE, "<t>", str(tmp_path))) == 42
+    code_cache._memory.clear()
+    assert _run(code_cache.compiled(SOURCE, "<t>", str(tmp_path))) == 42
 
 
 def test_unwritable_directory_still_compiles(tmp_path: Path) -> None:
@@ -93,6 +105,7 @@ def test_evaluator_keeps_hot_lambdas_with_the_parse_cache(
     nix = tmp_path / "f.nix"
     nix.write_text("let f = x: x * 2; in f 1 + f 2 + f 3")
     assert Evaluator(io=FilesystemIO()).evaluate_file(str(nix)) == 12
-    assert len(list(tmp_path.glob("*.code"))) == 1
+    stored = set(tmp_path.glob("*.code"))
+    assert stored  # the body of f, and the templates of its closures
     assert Evaluator(parse_cache=False).evaluate("let g = x: x - 1; in g 1 + g 2") == 1
-    assert len(list(tmp_path.glob("*.code"))) == 1
+    assert set(tmp_path.glob("*.code")) == stored

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 _WHITESPACE = " \t\n\r"
 _NAME_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ+-._?=")
 
+
 class _NixCompat:
     """The parts of nix_compat ``derivationStrict`` uses, imported once on first use: importing
     nix_compat takes tens of milliseconds that evaluations without derivations need not pay,

@@ -264,7 +264,7 @@ def compile_attrset(compiler: Compiler, node: ast.AttrSet, scope: Scope | None) 
         codes.append((name, code))
     dyn = _compile_dynamics(compiler, collected.dynamics, scope)
     positions = positions_of(collected, node)
-    build = dict_builder(codes)
+    build = dict_builder(codes, compiler.code_cache)
     if build is not None and not dyn:
 
         def ev_fused(frame: Frame) -> Value:

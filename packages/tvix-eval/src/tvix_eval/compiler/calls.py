@@ -28,7 +28,9 @@ _APPLY_TEMPLATE = """def ev(frame):
 """
 
 
-def apply_local_inline(node: Any, fn: Any, arg_code: Code, depth: int, idx: int) -> Code | None:
+def apply_local_inline(  # noqa: PLR0917
+    node: Any, fn: Any, arg_code: Code, depth: int, idx: int, cache: str | None = None
+) -> Code | None:
     """``f arg`` for a variable ``f``, generated with the argument's lazy form inline (a
     constant, a slot, a thunk, eager arithmetic) when it has one; else ``None``."""
     from tvix_eval.compiler.fastops import compiled_template, lazy_arg_src
@@ -52,7 +54,7 @@ def apply_local_inline(node: Any, fn: Any, arg_code: Code, depth: int, idx: int)
         "node": node,
         **names,
     }
-    exec(compiled_template(src, "<nix call>"), namespace)
+    exec(compiled_template(src, "<nix call>", cache), namespace)
     ev: EvFn = namespace["ev"]
     return Code(ev)
 

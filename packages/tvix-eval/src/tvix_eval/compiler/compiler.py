@@ -207,7 +207,7 @@ class Compiler:
         codes: list[str | tuple[Code, Any]] = [
             p if isinstance(p, str) else (self.compile(p, scope), p) for p in parts
         ]
-        fused = fused_interpolation(codes)
+        fused = fused_interpolation(codes, self.code_cache)
         if fused is not None:
             return fused
         compiled: list[tuple[Any, Any]] = [
@@ -469,7 +469,7 @@ class Compiler:
                 return consts.copy()
 
             return Code(ev_const)
-        build = list_builder(items)
+        build = list_builder(items, self.code_cache)
         if build is not None:
             return Code(build)
 
@@ -492,6 +492,7 @@ class Compiler:
                 self.compile(c.rhs, scope),
                 then_code,
                 else_code,
+                self.code_cache,
             )
             if fused is not None:
                 return fused
@@ -650,7 +651,7 @@ class Compiler:
         arg_code = self.compile(node.arg, scope)
         arg = arg_code.lz
         if fn_code.local is not None and fn_code.local[0] <= 2:
-            inline = apply_local_inline(node, fn, arg_code, *fn_code.local)
+            inline = apply_local_inline(node, fn, arg_code, *fn_code.local, self.code_cache)
             return inline or apply_local(node, fn, arg, *fn_code.local)
 
         def ev(frame: Frame) -> Value:
@@ -733,7 +734,7 @@ class Compiler:
     def c_BinOp(self, node: ast.BinOp, scope: Scope | None) -> Code:
         lhs = self.compile(node.lhs, scope)
         rhs = self.compile(node.rhs, scope)
-        return compile_binop(node, lhs, rhs, self.eager)
+        return compile_binop(node, lhs, rhs, self.eager, self.code_cache)
 
     def c_UnaryOp(self, node: ast.UnaryOp, scope: Scope | None) -> Code:
         return compile_unary(node, self.compile(node.expr, scope))

@@ -38,15 +38,12 @@ _CMP_OPS = {
 _RHS_FIRST = frozenset([">", "<="])
 
 
-_CODE_CACHE: dict[str, CodeType] = {}
+def _compiled(src: str, name: str, cache: str | None) -> CodeType:
+    """The code object for a generated template (a handful of distinct ones per program),
+    compiled once and kept like the code of hot lambdas (see code_cache)."""
+    from tvix_eval.compiler.code_cache import compiled
 
-
-def _compiled(src: str, name: str) -> CodeType:
-    """The code object for a generated template (a handful of distinct ones per program)."""
-    code = _CODE_CACHE.get(src)
-    if code is None:
-        code = _CODE_CACHE[src] = compile(src, name, "exec")
-    return code
+    return compiled(src, name, cache)
 
 
 #: the cached compilation of generated code, for the other compiler modules
@@ -125,7 +122,9 @@ def _add_rest(node: Any) -> Any:
     return add_rest
 
 
-def specialise(node: Any, lhs: Code, rhs: Code, allow_eager: bool) -> Code | None:
+def specialise(
+    node: Any, lhs: Code, rhs: Code, allow_eager: bool, cache: str | None = None
+) -> Code | None:
     """A specialised :class:`Code` for ``lhs op rhs``, or ``None`` when no template applies.
 
     With ``allow_eager``, a lazy use of ``a + b`` on already-evaluated integers computes the
@@ -193,7 +192,7 @@ def specialise(node: Any, lhs: Code, rhs: Code, allow_eager: bool) -> Code | Non
         "slow": _slow(op, node),
         "add_rest": _add_rest(node),
     }
-    exec(_compiled(src, f"<nix operator {op}>"), namespace)
+    exec(_compiled(src, f"<nix operator {op}>", cache), namespace)
     ev: EvFn = namespace["ev"]
     if eager:
         code = Code(ev, namespace["lz"])
@@ -239,7 +238,13 @@ def lazy_arg_src(code: Code) -> tuple[list[str], dict[str, Any]] | None:
 
 
 def fused_if(  # noqa: PLR0917
-    node: Any, cond: Any, lhs: Code, rhs: Code, then_: Code, else_: Code
+    node: Any,
+    cond: Any,
+    lhs: Code,
+    rhs: Code,
+    then_: Code,
+    else_: Code,
+    cache: str | None = None,
 ) -> Code | None:
     """``if a < b then … else …`` in one closure: the comparison and branch reads are inlined."""
     op = cond.op
@@ -272,7 +277,7 @@ def fused_if(  # noqa: PLR0917
         "b_const": rhs.const,
         "slow": _slow(op, cond),
     }
-    exec(_compiled(src, "<nix if>"), namespace)
+    exec(_compiled(src, "<nix if>", cache), namespace)
     ev: EvFn = namespace["ev"]
     return Code(ev)
 
@@ -293,7 +298,9 @@ def _branch(code: Code, fn_name: str, indent: str) -> str:
 MAX_FUSED_PARTS = 8
 
 
-def fused_interpolation(parts: list[str | tuple[Code, Any]]) -> Code | None:
+def fused_interpolation(
+    parts: list[str | tuple[Code, Any]], cache: str | None = None
+) -> Code | None:
     """``"a${x}b${y}"`` as one generated closure: each part is read inline (a variable's slot
     when already evaluated), plain strings are joined directly, anything else is coerced as in
     the general case. ``parts`` are literal strings and ``(code, node)`` pairs."""
@@ -328,7 +335,7 @@ def fused_interpolation(parts: list[str | tuple[Code, Any]]) -> Code | None:
     joined = ", ".join(pieces)
     src.append(f"    if ctx:\n        return concat_strings([{joined}])\n")
     src.append(f"    return ''.join(({joined},))\n")
-    exec(_compiled("".join(src), "<nix interpolation>"), namespace)
+    exec(_compiled("".join(src), "<nix interpolation>", cache), namespace)
     ev: EvFn = namespace["ev"]
     return Code(ev)
 
@@ -348,7 +355,7 @@ def _interpolation_coercer(pnode: Any, coerce: Any, position: Any) -> Any:
 MAX_FUSED_ATTRS = 64
 
 
-def dict_builder(entries: list[tuple[str, Code]]) -> EvFn | None:
+def dict_builder(entries: list[tuple[str, Code]], cache: str | None = None) -> EvFn | None:
     """A function building the ``dict`` of a set literal's static attributes in one display:
     constants and variables are read inline and thunks made directly, without a call of each
     value's ``lz``. ``None`` for literals with more than :data:`MAX_FUSED_ATTRS` attributes."""
@@ -360,19 +367,19 @@ def dict_builder(entries: list[tuple[str, Code]]) -> EvFn | None:
         namespace[f"k{i}"] = name
         items.append(f"k{i}: {_lazy_expr(code, i, namespace)}")
     src = "def build(frame):\n    return {" + ", ".join(items) + "}\n"
-    exec(_compiled(src, "<nix set>"), namespace)
+    exec(_compiled(src, "<nix set>", cache), namespace)
     build: EvFn = namespace["build"]
     return build
 
 
-def list_builder(items: list[Code]) -> EvFn | None:
+def list_builder(items: list[Code], cache: str | None = None) -> EvFn | None:
     """Like :func:`dict_builder`, for the elements of a list literal."""
     if len(items) > MAX_FUSED_ATTRS:
         return None
     namespace: dict[str, Any] = {"Thunk": Thunk}
     values = [_lazy_expr(code, i, namespace) for i, code in enumerate(items)]
     src = "def build(frame):\n    return [" + ", ".join(values) + "]\n"
-    exec(_compiled(src, "<nix list>"), namespace)
+    exec(_compiled(src, "<nix list>", cache), namespace)
     build: EvFn = namespace["build"]
     return build
 

@@ -85,9 +85,11 @@ def _pos(node: Any) -> Any:
     return node
 
 
-def compile_binop(node: Any, lhs: Code, rhs: Code, allow_eager: bool = False) -> Code:
+def compile_binop(
+    node: Any, lhs: Code, rhs: Code, allow_eager: bool = False, cache: str | None = None
+) -> Code:
     """Code for ``lhs op rhs``."""
-    fast = specialise(node, lhs, rhs, allow_eager)
+    fast = specialise(node, lhs, rhs, allow_eager, cache)
     if fast is not None:
         return fast
     op = node.op
