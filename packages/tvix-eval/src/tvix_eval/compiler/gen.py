@@ -136,7 +136,11 @@ class Gen:
 
     def lz(self, node: Any, ctx: Ctx, init: Init | None = None, name: str | None = None) -> str:
         """An expression for what a lazy position holds: the value when it costs nothing to
-        compute (constants, variables, eagerly computed arithmetic), else a new thunk."""
+        compute (constants, variables, eagerly computed arithmetic), else a new thunk.
+
+        With ``--strict`` (``eager``), where no thunk is ever shown, also what can be built
+        without evaluating anything: lambdas, list and set literals (whose contents stay
+        lazy), selections of attributes that are already there."""
         t = type(node)
         if t is ast.Ident:
             return self.lz_ident(node, ctx, init)
@@ -156,6 +160,15 @@ class Gen:
                 return eager
         if self.eager and t is ast.Select:
             eager = self.eager_select(node, ctx)
+            if eager is not None:
+                return eager
+        if self.eager and t is ast.List:
+            # building a list evaluates nothing (its items are lazy)
+            return f"[{', '.join(self.lz(i, ctx, init) for i in node.items)}]"
+        if self.eager and t is ast.AttrSet:
+            from tvix_eval.compiler import gen_bindings
+
+            eager = gen_bindings.eager_attrset(self, node, ctx, init)
             if eager is not None:
                 return eager
         if t not in self._methods:

@@ -47,8 +47,9 @@ def _add_dynamics(gen: Gen, collected: Collected, d: str, ctx: Ctx) -> None:
             fn.line(f"add_dynamic({d}, {name}, {gen.lz(value, ctx)}, {gen.node(binding)})")
 
 
-def ev_attrset(gen: Gen, node: ast.AttrSet, ctx: Ctx) -> str:
-    """``{ … }`` and ``rec { … }``."""
+def ev_attrset(gen: Gen, node: ast.AttrSet, ctx: Ctx, init: Init | None = None) -> str:
+    """``{ … }`` and ``rec { … }``; ``init``: the frame being filled, when the set is built
+    in a binding of that frame (see :func:`eager_attrset`)."""
     collected = collect(node.bindings)
     if node.rec:
         return _ev_rec(gen, collected, node, ctx)
@@ -56,9 +57,9 @@ def ev_attrset(gen: Gen, node: ast.AttrSet, ctx: Ctx) -> str:
     items = []
     for name, entry in collected.entries.items():
         if entry.inherit is not None:
-            value = gen.lz(entry.inherit, ctx)
+            value = gen.lz(entry.inherit, ctx, init)
         else:
-            value = _entry_lz(gen, entry, ctx, None)
+            value = _entry_lz(gen, entry, ctx, init)
         items.append(f"{gen.unit.literal(name)}: {value}")
     positions = gen.unit.bind(positions_of(collected, node), "A")
     d = fn.temp("d")
@@ -67,6 +68,16 @@ def ev_attrset(gen: Gen, node: ast.AttrSet, ctx: Ctx) -> str:
     r = fn.temp("r")
     fn.line(f"{r} = NixAttrs({d}, {positions})")
     return r
+
+
+def eager_attrset(gen: Gen, node: ast.AttrSet, ctx: Ctx, init: Init | None) -> str | None:
+    """A set literal built at once in a lazy position (building it evaluates nothing), or
+    ``None`` for one whose dynamic keys must be evaluated, and for a ``rec`` set in a binding
+    of a frame still being filled."""
+    collected = collect(node.bindings)
+    if collected.dynamics or (node.rec and init is not None):
+        return None
+    return ev_attrset(gen, node, ctx, init)
 
 
 def _fill_frame(gen: Gen, collected: Collected, ctx: Ctx, is_let: bool) -> tuple[Ctx, str]:
