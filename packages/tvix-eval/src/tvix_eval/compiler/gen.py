@@ -175,15 +175,30 @@ class Gen:
             return self.fallback_lz(node, ctx)
         return self.thunk(node, ctx)
 
-    def thunk(self, node: Any, ctx: Ctx) -> str:
-        """``Thunk(f, frame)`` for a new generated function ``f`` evaluating ``node``."""
-        return self.thunk_of(lambda c: self.ev(node, c), ctx)
+    def thunk(self, node: Any, ctx: Ctx, *, expression: bool = False) -> str:
+        """A new thunk of a generated function evaluating ``node`` (see :meth:`thunk_of`)."""
+        return self.thunk_of(lambda c: self.ev(node, c), ctx, expression=expression)
 
-    def thunk_of(self, emit: Callable[[Ctx], str], ctx: Ctx) -> str:
+    def thunk_of(self, emit: Callable[[Ctx], str], ctx: Ctx, *, expression: bool = False) -> str:
+        """A new thunk of a generated function ``f`` whose code ``emit`` writes: made here
+        into a local (see :meth:`new`), or, with ``expression``, as ``Thunk(f, frame)`` for
+        the caller to place where it may or may not run."""
         fn = self.unit.new_fn("t", "frame")
         inner = Ctx.entry(fn, ctx.scope)
         fn.line(f"return {emit(inner)}")
-        return f"Thunk({fn.name}, {ctx.frame()})"
+        if expression:
+            return f"Thunk({fn.name}, {ctx.frame()})"
+        return self.new(ctx, "Thunk", code=fn.name, env=ctx.frame())
+
+    @staticmethod
+    def new(ctx: Ctx, cls: str, **fields: str) -> str:
+        """Emit the making of a ``cls`` (Thunk, Lambda, NixAttrs) with ``fields``, without
+        calling its ``__init__``: a Python-level ``__init__`` costs a frame, a third of the
+        time of making the object."""
+        v = ctx.fn.temp("k")
+        stores = "; ".join(f"{v}.{name} = {value}" for name, value in fields.items())
+        ctx.fn.line(f"{v} = NEW({cls}); {stores}")
+        return v
 
     def force(self, v: str, ctx: Ctx, *, fail: str | None = None, store: str | None = None) -> None:
         """Emit: if ``v`` holds a thunk, replace it by its value, forcing it in place (what
@@ -525,12 +540,10 @@ class Gen:
         from tvix_eval.compiler.tiering import site_for
 
         site = site_for(self.c, node, ctx.scope, name)
-        return f"Lambda({self.unit.bind(site, 'L')}, {ctx.frame()})"
+        return self.new(ctx, "Lambda", code=self.unit.bind(site, "L"), env=ctx.frame())
 
     def ev_lambda(self, node: ast.Lambda, ctx: Ctx) -> str:
-        r = ctx.fn.temp("r")
-        ctx.fn.line(f"{r} = {self.make_lambda(node, ctx)}")
-        return r
+        return self.make_lambda(node, ctx)
 
     def ev_apply(self, node: ast.Apply, ctx: Ctx) -> str:
         direct = self._apply_primop(node, ctx)
@@ -777,7 +790,7 @@ class Gen:
         fn.line(f"{a} = {peek_a}")
         fn.line(f"{b} = {peek_b}")
         guard = _INT_GUARDS.get(node.op, "").format(a=a, b=b)
-        thunk = self.thunk(node, ctx)
+        thunk = self.thunk(node, ctx, expression=True)
         with fn.block(f"if type({a}) is int and type({b}) is int{guard}"):
             fn.line(f"{x} = {a} {_INT_OPS[node.op]} {b}")
             fn.line(f"if not INT_MIN <= {x} <= INT_MAX: {x} = {thunk}")
@@ -801,7 +814,7 @@ class Gen:
         fn = ctx.fn
         b = fn.temp("o")
         x = fn.temp("x")
-        thunk = self.thunk(node, ctx)
+        thunk = self.thunk(node, ctx, expression=True)
         fn.line(f"{b} = {base}")
         fn.line(
             f"{x} = {b}.d.get({self.unit.literal(path[0])}, MISSING)"
@@ -842,6 +855,7 @@ def base_namespace() -> dict[str, Any]:
 
     ns = dict(BASE_NAMESPACE)
     ns.update(
+        NEW=object.__new__,
         BLACKHOLE=BLACKHOLE,
         PrimOp=PrimOp,
         run_primop=run_primop,

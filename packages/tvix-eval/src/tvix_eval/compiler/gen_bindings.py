@@ -65,9 +65,7 @@ def ev_attrset(gen: Gen, node: ast.AttrSet, ctx: Ctx, init: Init | None = None) 
     d = fn.temp("d")
     fn.line(f"{d} = {{{', '.join(items)}}}")
     _add_dynamics(gen, collected, d, ctx)
-    r = fn.temp("r")
-    fn.line(f"{r} = NixAttrs({d}, {positions})")
-    return r
+    return gen.new(ctx, "NixAttrs", d=d, _keys="None", pos=positions)
 
 
 def eager_attrset(gen: Gen, node: ast.AttrSet, ctx: Ctx, init: Init | None) -> str | None:
@@ -112,9 +110,8 @@ def _ev_rec(gen: Gen, collected: Collected, node: ast.AttrSet, ctx: Ctx) -> str:
             f"{gen.unit.bind(apply_overrides)}({d}, {f}, {gen.unit.bind(inner_ctx.scope, 'Z')})"
         )
     _add_dynamics(gen, collected, d, inner_ctx)
-    r = fn.temp("r")
-    fn.line(f"{r} = NixAttrs({d}, {gen.unit.bind(positions_of(collected, node), 'A')})")
-    return r
+    positions = gen.unit.bind(positions_of(collected, node), "A")
+    return gen.new(ctx, "NixAttrs", d=d, _keys="None", pos=positions)
 
 
 def ev_let(gen: Gen, node: ast.Let, ctx: Ctx) -> str:
