@@ -81,6 +81,10 @@ class Fn:
         self._parents = 0
         #: where those reads go: at entry, or once the function has made ``frame`` itself
         self._frame_ready = 0
+        #: what the code emitted so far has computed, valid in what is emitted after it in the
+        #: same block or a block inside it (e.g. ``frame[1]`` forced, in local ``v3``): one
+        #: dict per open block
+        self._facts: list[dict[str, str]] = [{}]
 
     def line(self, text: str) -> None:
         self.lines.append("    " * self._depth + text)
@@ -99,17 +103,33 @@ class Fn:
         """Mark the point where ``frame`` exists (for functions that build their own)."""
         self._frame_ready = len(self.lines)
 
+    def known(self, key: str) -> str | None:
+        """The local holding ``key``'s value, if code that always runs before this point
+        computed it."""
+        for facts in reversed(self._facts):
+            found = facts.get(key)
+            if found is not None:
+                return found
+        return None
+
+    def learn(self, key: str, local: str) -> None:
+        """Record that ``local`` now holds ``key``'s value (for the rest of this block)."""
+        self._facts[-1][key] = local
+
     @contextmanager
     def block(self, header: str) -> Iterator[None]:
-        """An indented block (``if …``, ``try``, ``else``…); an empty one gets ``pass``."""
+        """An indented block (``if …``, ``try``, ``else``…); an empty one gets ``pass``. What
+        it learns is forgotten after it (it may not run, or not to its end)."""
         self.line(header + ":")
         self._depth += 1
+        self._facts.append({})
         before = len(self.lines)
         try:
             yield
         finally:
             if len(self.lines) == before:
                 self.line("pass")
+            self._facts.pop()
             self._depth -= 1
 
     def source(self) -> str:

@@ -293,9 +293,13 @@ class Gen:
         if isinstance(r, Local):
             fn = ctx.fn
             slot = f"{ctx.frame(r.depth)}[{r.index}]"
+            known = fn.known(slot)
+            if known is not None:
+                return known
             v = fn.temp()
             fn.line(f"{v} = {slot}")
             self.force(v, ctx, fail=f"var_force_failed(e, {self.node(node)})", store=slot)
+            fn.learn(slot, v)
             return v
         if isinstance(r, Global):
             value = r.value
@@ -318,7 +322,8 @@ class Gen:
                 and r.index not in init.filled
             ):
                 return self.thunk(node, ctx)
-            return f"{ctx.frame(r.depth)}[{r.index}]"
+            slot = f"{ctx.frame(r.depth)}[{r.index}]"
+            return ctx.fn.known(slot) or slot
         if isinstance(r, Global):
             value = r.value
             if type(value) is Thunk:
@@ -390,6 +395,10 @@ class Gen:
         nname = self.node(node)
         if len(path) == 1 and type(path[0]) is str and node.default is None:
             name = self.unit.literal(path[0])
+            key = f"{base}.d[{name}]"
+            known = fn.known(key)
+            if known is not None:
+                return known
             x = fn.temp("x")
             with fn.block(f"if type({base}) is not NixAttrs"):
                 fn.line(f"raise select_error({base}, {name}, {nname})")
@@ -401,8 +410,9 @@ class Gen:
                 x,
                 ctx,
                 fail=f"attr_force_failed(e, {base}, {name}, {nname})",
-                store=f"{base}.d[{name}]",
+                store=key,
             )
+            fn.learn(key, x)
             return x
         return self._select_general(node, base, ctx)
 
@@ -682,9 +692,14 @@ class Gen:
         if type(node) is ast.Ident:
             r = self.resolve(node, ctx.scope)
             if isinstance(r, Local):
+                slot = f"{ctx.frame(r.depth)}[{r.index}]"
+                known = ctx.fn.known(slot)
+                if known is not None:
+                    return known
                 v = ctx.fn.temp()
-                ctx.fn.line(f"{v} = {ctx.frame(r.depth)}[{r.index}]")
-                self.force(v, ctx)
+                ctx.fn.line(f"{v} = {slot}")
+                self.force(v, ctx, store=slot)
+                ctx.fn.learn(slot, v)
                 return v
         return self.ev(node, ctx)
 
