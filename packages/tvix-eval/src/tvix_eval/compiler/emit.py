@@ -77,8 +77,8 @@ class Fn:
         self.lines: list[str] = []
         self._depth = 1
         self._temps = 0
-        #: ``p1 = frame[0]``, ``p2 = p1[0]``…: the parent frames of ``frame`` read in the body
-        self._parents = 0
+        #: how often the body reads the frame ``k`` levels above ``frame``, by ``k``
+        self._parent_uses: dict[int, int] = {}
         #: where those reads go: at entry, or once the function has made ``frame`` itself
         self._frame_ready = 0
         #: what the code emitted so far has computed, valid in what is emitted after it in the
@@ -95,9 +95,11 @@ class Fn:
         return f"{prefix}{self._temps}"
 
     def parent(self, k: int) -> str:
-        """The local holding the frame ``k`` levels above ``frame`` (read at entry)."""
-        self._parents = max(self._parents, k)
-        return f"p{k}"
+        """An expression for the frame ``k`` levels above ``frame``: a local read at entry
+        when the body uses it more than once, else the chain ``frame[0][0]…`` in place
+        (decided in :meth:`source`)."""
+        self._parent_uses[k] = self._parent_uses.get(k, 0) + 1
+        return f"\x00P{k}\x00"
 
     def frame_ready(self) -> None:
         """Mark the point where ``frame`` exists (for functions that build their own)."""
@@ -134,10 +136,19 @@ class Fn:
 
     def source(self) -> str:
         reads = []
-        previous = "frame"
-        for k in range(1, self._parents + 1):
-            reads.append(f"    p{k} = {previous}[0]")
-            previous = f"p{k}"
+        expression = {}
+        nearest = (0, "frame")  # the deepest frame held in a local so far, and its local
+        for k in range(1, max(self._parent_uses, default=0) + 1):
+            j, local = nearest
+            chain = local + "[0]" * (k - j)
+            if self._parent_uses.get(k, 0) > 1:
+                reads.append(f"    p{k} = {chain}")
+                nearest = (k, f"p{k}")
+                chain = f"p{k}"
+            expression[f"\x00P{k}\x00"] = chain
         at = self._frame_ready
         lines = self.lines[:at] + reads + self.lines[at:]
-        return "\n".join([f"def {self.name}({self.params}):", *lines]) + "\n"
+        text = "\n".join([f"def {self.name}({self.params}):", *lines]) + "\n"
+        for placeholder, chain in expression.items():
+            text = text.replace(placeholder, chain)
+        return text

@@ -601,8 +601,9 @@ class Gen:
         with fn.block(f"if type({f}) is Lambda"):
             fn.line(f"{c} = {f}.code")
             with fn.block("try"):
+                b = fn.temp("b")
                 fn.line(
-                    f"{r} = {c}.body([{f}.env, {a}]) if {c}.body is not None"
+                    f"{r} = {b}([{f}.env, {a}]) if ({b} := {c}.body) is not None"
                     f" else {c}.invoke({f}.env, {a})"
                 )
             with fn.block("except EvalError as e"):
@@ -769,7 +770,7 @@ class Gen:
             b = self.ev(node.rhs, ctx)
         if op in _INT_OPS:
             guard = _INT_GUARDS.get(op, "").format(a=a, b=b)
-            with fn.block(f"if type({a}) is int and type({b}) is int{guard}"):
+            with fn.block(f"if {_ints(node, a, b)}{guard}"):
                 fn.line(f"{r} = {a} {_INT_OPS[op]} {b}")
                 fn.line(f"if not INT_MIN <= {r} <= INT_MAX: {r} = {slow}({a}, {b})")
             with fn.block("else"):
@@ -777,6 +778,12 @@ class Gen:
             return r
         if op in ("==", "!="):
             same = "is" if op == "==" else "is not"
+            literal = _literal_type(node.rhs) or _literal_type(node.lhs)
+            if literal is not None:
+                # one side is an int or string literal: the other must have its type
+                other = a if _literal_type(node.rhs) else b
+                fn.line(f"{r} = {a} {op} {b} if type({other}) is {literal} else {slow}({a}, {b})")
+                return r
             a = self.in_local(a, ctx)
             b = self.in_local(b, ctx)
             fn.line(
@@ -785,10 +792,7 @@ class Gen:
                 f" {a} {same} {b} if {a} is None or {b} is None else {slow}({a}, {b})"
             )
             return r
-        fn.line(
-            f"{r} = {a} {_CMP_OPS[op]} {b} if type({a}) is int and type({b}) is int"
-            f" else {slow}({a}, {b})"
-        )
+        fn.line(f"{r} = {a} {_CMP_OPS[op]} {b} if {_ints(node, a, b)} else {slow}({a}, {b})")
         return r
 
     def eager_arith(self, node: ast.BinOp, ctx: Ctx) -> str | None:
@@ -861,6 +865,24 @@ class Gen:
         else:
             fn.line(f"{r} = -{v} if type({v}) is int and {v} != INT_MIN else negate({v}, {nname})")
         return r
+
+
+def _literal_type(node: Any) -> str | None:
+    """``int`` or ``str`` for an integer or plain string literal (whose type needs no
+    check at run time), else ``None``."""
+    if type(node) is ast.Int:
+        return "int"
+    if type(node) is ast.Str and all(type(p) is str for p in node.parts):
+        return "str"
+    return None
+
+
+def _ints(node: ast.BinOp, a: str, b: str) -> str:
+    """The run-time test that both operands are integers (literals need none)."""
+    tests = [
+        f"type({v}) is int" for v, n in ((a, node.lhs), (b, node.rhs)) if type(n) is not ast.Int
+    ]
+    return " and ".join(tests) or "True"
 
 
 def base_namespace() -> dict[str, Any]:
