@@ -15,7 +15,7 @@ import nox
 ROOT = Path(__file__).parent
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["tests", "conformance"]
+nox.options.sessions = ["tests", "tests_compiled", "conformance"]
 
 # Each distribution with the local distributions it depends on, leaves first.
 PACKAGES: dict[str, list[str]] = {
@@ -51,6 +51,14 @@ def run_pytest(session: nox.Session, package: str) -> None:
 def tests(session: nox.Session, package: str) -> None:
     """Run one distribution's test suite (pytest, hypothesis, differential tests)."""
     run_pytest(session, package)
+
+
+@nox.session(python=PYTHONS[0])
+def tests_compiled(session: nox.Session) -> None:
+    """The evaluator's suite with every lambda compiled to Python source at its first call
+    (normally at its second, so that most tests would run only the closure compiler's code)."""
+    session.env["TVIX_TIER_THRESHOLD"] = "1"
+    run_pytest(session, "tvix-eval")
 
 
 @nox.session(python=PYTHONS)

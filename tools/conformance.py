@@ -6,8 +6,9 @@ and compare the printed value with ``.exp`` (and the XML output with ``.exp.xml`
 ``--xml --no-location``). Every ``eval-fail-*.nix`` must fail with a Nix error.
 ``parse-okay``/``parse-fail`` tests only parse. The corpus runs from a temporary copy in which
 the symlinks the seed lost are recreated (:data:`UPSTREAM_SYMLINKS`, :data:`LANG_SIBLINGS`).
-It runs twice: first every file is parsed (and stored in a parse cache of the run's own), then
-every tree comes lazily from that cache.
+It runs three times: first every file is parsed (and stored in a parse cache of the run's own),
+then every tree comes lazily from that cache, then every lambda's body is compiled to Python
+source at its first call (``TVIX_TIER_THRESHOLD=1``; normally that happens at its second).
 
 Tests that do not pass yet are listed, one per line with a reason, in
 ``tools/conformance_notyetpassing.txt`` (``name  # reason``). The run exits 0 only if every failure
@@ -271,17 +272,28 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="tvix-conformance-") as tmp:
         corpus = prepare_corpus(args.corpus, Path(tmp))
         os.environ["TVIX_CACHE_DIR"] = str(Path(tmp) / "parse-cache")
+        saved_tiers = os.environ.get("TVIX_TIER_THRESHOLD")
         try:
             status = 0
             for trees in ("parsed", "loaded from the parse cache"):
                 print(f"syntax trees {trees}:")
                 status |= _run_all(collect(corpus), listed, args.filters, verbose=args.verbose)
+            # most tests call a lambda once: this pass runs them in the generated Python code
+            # that lambdas called often are compiled to
+            os.environ["TVIX_TIER_THRESHOLD"] = "1"
+            print("every lambda compiled to Python source at its first call:")
+            status |= _run_all(collect(corpus), listed, args.filters, verbose=args.verbose)
             return status
         finally:
-            if saved_cache is None:
-                os.environ.pop("TVIX_CACHE_DIR", None)
-            else:
-                os.environ["TVIX_CACHE_DIR"] = saved_cache
+            _restore("TVIX_CACHE_DIR", saved_cache)
+            _restore("TVIX_TIER_THRESHOLD", saved_tiers)
+
+
+def _restore(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
 
 
 def _run_all(

@@ -6,7 +6,8 @@ Needs only python3 (>= 3.11) with pip and venv. The first run creates
 editable); later runs reuse them.
 
     python3 tools/dev.py run ARGS...   the `tvix` command with ARGS (the main job)
-    python3 tools/dev.py test [ARGS]   the whole test suite (nox sessions tests + conformance)
+    python3 tools/dev.py test [ARGS]   the whole test suite (nox sessions tests, tests_compiled,
+                                       conformance)
     python3 tools/dev.py nox ARGS...   any nox session, e.g. `nox -s bench` or `nox -s lint`
 """
 
@@ -71,7 +72,8 @@ def main(argv: list[str]) -> int:
         return 0 if argv else 2
     job, rest = argv[0], argv[1:]
     if job == "test":
-        return run_nox(["-s", "tests", "conformance", *(["--", *rest] if rest else [])])
+        sessions = ["tests", "tests_compiled", "conformance"]
+        return run_nox(["-s", *sessions, *(["--", *rest] if rest else [])])
     if job == "nox":
         return run_nox(rest)
     if job == "run":

@@ -6,6 +6,7 @@ from tvix_eval.builtins._sort import natural_order, sort_numbers_or_strings, sta
 from tvix_eval.builtins.registry import builtin
 from tvix_eval.runtime.errors import EvalError, TypeMismatch
 from tvix_eval.runtime.ops import (
+    MANY_CALLS,
     call_value,
     call_value2,
     expect_bool,
@@ -70,6 +71,8 @@ def _filter(f: Value, xs: Value) -> Value:
     out = []
     if type(f) is Lambda and f.code.body is not None:
         # a plain lambda: run its body directly (what call_value would do)
+        if f.code.warm_up is not None and len(xs) >= MANY_CALLS:
+            f.code.warm_up()
         body = f.code.body
         env = f.env
         for x in xs:
@@ -94,6 +97,8 @@ def _foldl(f: Value, acc: Value, xs: Value) -> Value:
         return force(acc)
     if type(f) is Lambda and f.code.body2 is not None:
         # a plain ``a: x: e``: run ``e`` directly (what call_value2 would do)
+        if f.code.warm_up is not None and len(xs) >= MANY_CALLS:
+            f.code.warm_up()
         body2 = f.code.body2
         env = f.env
         for x in xs:

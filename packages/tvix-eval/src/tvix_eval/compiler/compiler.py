@@ -559,6 +559,16 @@ class Compiler:
             self._new_site(site, node, scope)
             if inner_site is not None and id(inner_site) in self._origins:
                 self._origins[id(inner_site)].outer = site
+                warm_outer = site.warm_up
+                warm_inner = inner_site.warm_up
+                if warm_outer is not None and warm_inner is not None:
+                    # body2 runs the inner lambda's body: warming up a: b: e warms up both
+
+                    def warm_up(outer: Any = warm_outer, inner: Any = warm_inner) -> None:
+                        outer()
+                        inner()
+
+                    site.warm_up = warm_up
 
             def ev(frame: Frame) -> Value:
                 return Lambda(site, frame)

@@ -389,7 +389,7 @@ class Gen:
         folded = self.known(node, ctx.scope)
         if folded is not NO_CONST:
             return self.unit.literal(folded)
-        base = self.ev(node.expr, ctx)
+        base = self.in_local(self.ev(node.expr, ctx), ctx)
         path = node.path
         fn = ctx.fn
         nname = self.node(node)
@@ -479,7 +479,7 @@ class Gen:
             ctx.fn.line(f"raise select_error({v}, {name}, {self.node(node)})")
 
     def ev_hasattr(self, node: ast.HasAttr, ctx: Ctx) -> str:
-        base = self.ev(node.expr, ctx)
+        base = self.in_local(self.ev(node.expr, ctx), ctx)
         fn = ctx.fn
         r = fn.temp("r")
         path = node.path
@@ -507,7 +507,7 @@ class Gen:
     # ------------------------------------------------------------------ control
 
     def ev_if(self, node: ast.If, ctx: Ctx) -> str:
-        c = self.ev(node.cond, ctx)
+        c = self.in_local(self.ev(node.cond, ctx), ctx)
         fn = ctx.fn
         r = fn.temp("r")
         with fn.block(f"if {c} is True"):
@@ -519,7 +519,7 @@ class Gen:
         return r
 
     def ev_assert(self, node: ast.Assert, ctx: Ctx) -> str:
-        c = self.ev(node.cond, ctx)
+        c = self.in_local(self.ev(node.cond, ctx), ctx)
         fn = ctx.fn
         with fn.block(f"if {c} is not True"):
             nname = self.node(node)
@@ -562,7 +562,7 @@ class Gen:
         fn = ctx.fn
         r = fn.temp("r")
         if type(node.fn) is not ast.Apply:
-            f = self.ev(node.fn, ctx)
+            f = self.in_local(self.ev(node.fn, ctx), ctx)
             a = fn.temp("a")
             fn.line(f"{a} = {self.lz(node.arg, ctx)}")
             self._call1(f, a, node, r, ctx)
@@ -575,7 +575,7 @@ class Gen:
             and self._apply_primop_of(innermost, ctx) is None
         ):
             # f a b c: a builtin of three arguments is called at once
-            f = self.ev(innermost.fn, ctx)
+            f = self.in_local(self.ev(innermost.fn, ctx), ctx)
             args = [fn.temp("a") for _ in range(3)]
             for arg, expr in zip(args, (innermost.arg, inner.arg, node.arg), strict=True):
                 fn.line(f"{arg} = {self.lz(expr, ctx)}")
@@ -586,7 +586,7 @@ class Gen:
                 self._call1(f, args[0], innermost, g, ctx)
                 self._call2(g, args[1], args[2], node, inner, r, ctx)
             return r
-        f = self.ev(innermost, ctx)
+        f = self.in_local(self.ev(innermost, ctx), ctx)
         a = fn.temp("a")
         b = fn.temp("a")
         fn.line(f"{a} = {self.lz(inner.arg, ctx)}")
@@ -730,7 +730,7 @@ class Gen:
         r = fn.temp("r")
         if op in _SHORT_CIRCUIT:
             short_on, short_result = _SHORT_CIRCUIT[op]
-            a = self.ev(node.lhs, ctx)
+            a = self.in_local(self.ev(node.lhs, ctx), ctx)
             with fn.block(f"if {a} is {short_on}"):
                 fn.line(f"{r} = {short_result}")
             with fn.block("else"):

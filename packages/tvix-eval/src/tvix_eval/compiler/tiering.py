@@ -62,6 +62,13 @@ def count_calls(
         return site.invoke(penv, arg)
 
     site.invoke = invoke
+
+    def warm_up() -> None:
+        if origin.left > 0:
+            origin.left = 0
+            tier_up(site, origin)
+
+    site.warm_up = warm_up
     if body0 is not None:
 
         def body(frame: Any) -> Value:
@@ -79,6 +86,7 @@ def count_calls(
 
 def tier_up(site: LambdaCode, origin: _Origin) -> None:
     """Compile the lambda of ``site`` to Python source and make it run that from now on."""
+    site.warm_up = None
     invoke, body = compile_lambda(origin.compiler, origin.node, origin.scope, site)
     site.invoke = invoke
     site.body = body

@@ -8,7 +8,7 @@ evaluator thread provides.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 from tvix_eval.runtime import context as _context
 from tvix_eval.runtime.errors import EvalError, TypeMismatch
@@ -109,14 +109,21 @@ def lazy_call(f: Value, arg: Value) -> Thunk:
     return Thunk(_apply_pair, (f, arg))
 
 
-def lazy_calls(f: Value, args: Iterable[Value]) -> list[Value]:
+#: a builtin that will call a lambda this many times or more has it compiled first
+MANY_CALLS = 32
+
+
+def lazy_calls(f: Value, args: Sequence[Value]) -> list[Value]:
     """Thunks for ``f x``, one per ``x`` in ``args`` (``map``, ``genList``).
 
     For a plain lambda ``x: e`` each thunk runs ``e`` in a new frame directly, as calling the
     lambda would, without going through :func:`call_value`.
     """
     if type(f) is Lambda:
-        body = f.code.body
+        code = f.code
+        if code.warm_up is not None and len(args) >= MANY_CALLS:
+            code.warm_up()
+        body = code.body
         if body is not None:
             env = f.env
             return [Thunk(body, [env, x]) for x in args]

@@ -192,7 +192,7 @@ class LambdaCode:
     :mod:`tvix_eval.compiler.tiering`); closures made earlier pick the new ones up.
     """
 
-    __slots__ = ("body", "body2", "formals", "invoke", "name", "pos")
+    __slots__ = ("body", "body2", "formals", "invoke", "name", "pos", "warm_up")
 
     def __init__(  # noqa: PLR0917 (positional: mirrors the fields)
         self,
@@ -209,6 +209,9 @@ class LambdaCode:
         self.pos = pos
         self.body = body
         self.body2 = body2
+        #: compiles the faster functions now, while the compiler has not yet (a builtin about
+        #: to call the lambda many times calls this first); None once compiled, or never
+        self.warm_up: Callable[[], None] | None = None
 
 
 class Lambda:
