@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from tvix_eval.builtins.registry import builtin
 from tvix_eval.runtime.errors import EvalError, MissingAttribute
 from tvix_eval.runtime.ops import (
+    MANY_CALLS,
     call_value2,
     expect_attrs,
     expect_function,
     expect_list,
     expect_string,
 )
-from tvix_eval.runtime.values import NixAttrs, Thunk, Value, force, position_file, set_position
+from tvix_eval.runtime.values import (
+    Lambda,
+    NixAttrs,
+    Thunk,
+    Value,
+    force,
+    position_file,
+    set_position,
+)
 
 
 @builtin("attrNames", 1)
@@ -100,8 +110,22 @@ def _list_to_attrs(xs: Value) -> Value:
 
 @builtin("mapAttrs", 2)
 def _map_attrs(f: Value, s: Value) -> Value:
-    a = expect_attrs(s)
-    return NixAttrs({k: Thunk(_map_attr, (f, k, v)) for k, v in a.d.items()})
+    return NixAttrs(_lazy_calls2(f, expect_attrs(s).d.items()))
+
+
+def _lazy_calls2(f: Value, pairs: Iterable[tuple[str, Value]]) -> dict[str, Value]:
+    """``name -> thunk of f name value`` for each pair. For a curried plain lambda
+    ``n: v: e`` each thunk runs ``e`` in its frame directly, as calling it would."""
+    if type(f) is Lambda:
+        code = f.code
+        if code.body2 is not None:
+            items = list(pairs)
+            if code.warm_up is not None and len(items) >= MANY_CALLS:
+                code.warm_up()
+            body2 = code.body2
+            env = f.env
+            return {k: Thunk(body2, [[env, k], v]) for k, v in items}
+    return {k: Thunk(_map_attr, (f, k, v)) for k, v in pairs}
 
 
 def _map_attr(env: tuple[Value, str, Value]) -> Value:
@@ -145,7 +169,7 @@ def _zip_attrs_with(f: Value, xs: Value) -> Value:
             raise e.while_calling("while invoking 'zipAttrsWith'") from None
         for k, v in attrs.d.items():
             groups.setdefault(k, []).append(v)
-    return NixAttrs({k: Thunk(_map_attr, (f, k, vs)) for k, vs in groups.items()})
+    return NixAttrs(_lazy_calls2(f, groups.items()))
 
 
 @builtin("unsafeGetAttrPos", 2)

@@ -341,14 +341,28 @@ def _compiled(pattern: str) -> bytes:
     return p
 
 
+#: ``builtins.match``'s compiled patterns by their Nix text (a program uses a few, often)
+_MATCHERS: dict[str, re.Pattern[bytes]] = {}
+
+
+def _matcher(pattern: str) -> re.Pattern[bytes]:
+    rx = _MATCHERS.get(pattern)
+    if rx is None:
+        rx = compile_regex(_compiled(pattern))
+        if len(_MATCHERS) >= 512:
+            _MATCHERS.clear()
+        _MATCHERS[pattern] = rx
+    return rx
+
+
 @builtin("match", 2)
 def _match(regex: Value, s: Value) -> Value:
     """The capture groups if the POSIX regex matches the whole string, else null."""
-    p = _compiled(no_context(regex))
-    groups = match(p, to_bytes(expect_string(s)))
-    if groups is None:
+    rx = _matcher(no_context(regex))
+    m = rx.fullmatch(to_bytes(expect_string(s)))
+    if m is None:
         return None
-    return [_group(g) for g in groups]
+    return [None if g is None else from_bytes(g) for g in m.groups()]
 
 
 @builtin("split", 2)
