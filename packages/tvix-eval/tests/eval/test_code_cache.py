@@ -41,6 +41,19 @@ def test_compiled_code_is_stored_and_reused(
     assert _run(code_cache.compiled(SOURCE, "<t>", str(tmp_path))) == 42
 
 
+def test_a_used_entry_is_marked_used_now_and_then(tmp_path: Path) -> None:
+    code_cache.compiled(SOURCE, "<t>", str(tmp_path))
+    (entry,) = tmp_path.iterdir()
+    os.utime(entry, (1000, 1000))  # long unused
+    code_cache._memory.clear()
+    code_cache.compiled(SOURCE, "<t>", str(tmp_path))
+    recent = entry.stat().st_mtime
+    assert recent > 1000
+    code_cache._memory.clear()
+    code_cache.compiled(SOURCE, "<t>", str(tmp_path))
+    assert entry.stat().st_mtime == recent  # marked again only after TOUCH_AFTER
+
+
 def test_file_name_is_part_of_the_key(tmp_path: Path) -> None:
     a = code_cache.compiled(SOURCE, "<a>", str(tmp_path))
     b = code_cache.compiled(SOURCE, "<b>", str(tmp_path))

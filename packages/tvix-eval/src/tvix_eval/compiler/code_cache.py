@@ -26,12 +26,16 @@ import marshal
 import os
 import sys
 import threading
+import time
 from types import CodeType
 
 #: bump whenever generated code changes meaning for the same source (the source is the key)
 CODE_VERSION = "1"
 #: most files a cache directory keeps
 MAX_ENTRIES = 8192
+#: seconds after which a file that is used is marked used again (its mtime, for pruning);
+#: marking it on every use would cost as much as reading it
+TOUCH_AFTER = 3600
 #: most code objects kept in memory
 MAX_MEMORY = 4096
 
@@ -77,6 +81,7 @@ def _load(path: str, filename: str, source: str) -> CodeType | None:
     try:
         with open(path, "rb") as f:
             blob = f.read()
+            stale = time.time() - os.fstat(f.fileno()).st_mtime > TOUCH_AFTER
     except OSError:
         return None
     head = len(_MAGIC) + 4
@@ -97,8 +102,9 @@ def _load(path: str, filename: str, source: str) -> CodeType | None:
         or type(entry[2]) is not CodeType
     ):
         return None
-    with contextlib.suppress(OSError):
-        os.utime(path)  # recently used: kept by _prune
+    if stale:
+        with contextlib.suppress(OSError):
+            os.utime(path)  # recently used: kept by _prune
     return entry[2]
 
 

@@ -7,10 +7,13 @@ refers to by name (syntax nodes for errors, builtins, constants that have no lit
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+#: where :meth:`Fn.parent` left a parent frame to be decided
+_PLACEHOLDER = re.compile("\x00P[0-9]+\x00")
 #: constants written into the source as literals (everything else goes into the namespace)
 _LITERAL_TYPES = (bool, int, type(None))
 #: longer strings are bound in the namespace, which keeps the source (and its compilation) small
@@ -149,6 +152,6 @@ class Fn:
         at = self._frame_ready
         lines = self.lines[:at] + reads + self.lines[at:]
         text = "\n".join([f"def {self.name}({self.params}):", *lines]) + "\n"
-        for placeholder, chain in expression.items():
-            text = text.replace(placeholder, chain)
+        if expression:
+            text = _PLACEHOLDER.sub(lambda m: expression[m.group(0)], text)
         return text
