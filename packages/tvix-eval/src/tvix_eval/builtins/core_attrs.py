@@ -67,8 +67,8 @@ def _remove_attrs(s: Value, names: Value) -> Value:
     d = a.d
     # dict.copy and a delete per name, not a Python loop over every attribute
     present: list[str] = []
-    for x in expect_list(names):
-        n = str(expect_string(x))
+    for x in names if type(names) is list else expect_list(names):
+        n = x if type(x) is str else str(expect_string(x))
         if n in d:
             present.append(n)
     if not present:
@@ -83,7 +83,7 @@ def _remove_attrs(s: Value, names: Value) -> Value:
 def _list_to_attrs(xs: Value) -> Value:
     d: dict[str, Value] = {}
     positions: dict[str, Any] = {}
-    for item in expect_list(xs):
+    for item in xs if type(xs) is list else expect_list(xs):
         e = expect_attrs(item)
         if "name" not in e.d:
             raise missing_argument("name", "listToAttrs", e)
@@ -110,7 +110,8 @@ def _list_to_attrs(xs: Value) -> Value:
 
 @builtin("mapAttrs", 2)
 def _map_attrs(f: Value, s: Value) -> Value:
-    return NixAttrs(_lazy_calls2(f, expect_attrs(s).d.items()))
+    a = s if type(s) is NixAttrs else expect_attrs(s)
+    return NixAttrs(_lazy_calls2(f, a.d.items()))
 
 
 def _lazy_calls2(f: Value, pairs: Iterable[tuple[str, Value]]) -> dict[str, Value]:
@@ -149,7 +150,7 @@ def _intersect_attrs(a: Value, b: Value) -> Value:
 def _cat_attrs(name: Value, xs: Value) -> Value:
     key = str(expect_string(name))
     out = []
-    for item in expect_list(xs):
+    for item in xs if type(xs) is list else expect_list(xs):
         d = expect_attrs(item).d
         if key in d:
             out.append(d[key])
@@ -158,11 +159,12 @@ def _cat_attrs(name: Value, xs: Value) -> Value:
 
 @builtin("zipAttrsWith", 2)
 def _zip_attrs_with(f: Value, xs: Value) -> Value:
-    expect_function(f)
+    if type(f) is not Lambda:
+        expect_function(f)
     groups: dict[str, list[Value]] = {}
-    for item in expect_list(xs):
+    for item in xs if type(xs) is list else expect_list(xs):
         try:
-            attrs = expect_attrs(item)
+            attrs = item if type(item) is NixAttrs else expect_attrs(item)
         except EvalError as e:
             # C++ Nix forces the element without a position, while invoking the builtin
             e.positioned = False

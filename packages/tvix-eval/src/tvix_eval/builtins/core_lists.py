@@ -31,12 +31,12 @@ from tvix_eval.runtime.values import (
 
 @builtin("length", 1)
 def _length(xs: Value) -> Value:
-    return len(expect_list(xs))
+    return len(xs if type(xs) is list else expect_list(xs))
 
 
 @builtin("head", 1)
 def _head(xs: Value) -> Value:
-    xs = expect_list(xs)
+    xs = xs if type(xs) is list else expect_list(xs)
     if not xs:
         raise EvalError("list index 0 is out of bounds")
     return force(xs[0])
@@ -44,7 +44,7 @@ def _head(xs: Value) -> Value:
 
 @builtin("tail", 1)
 def _tail(xs: Value) -> Value:
-    xs = expect_list(xs)
+    xs = xs if type(xs) is list else expect_list(xs)
     if not xs:
         raise EvalError("'tail' called on an empty list")
     return xs[1:]
@@ -52,7 +52,7 @@ def _tail(xs: Value) -> Value:
 
 @builtin("elemAt", 2)
 def _elem_at(xs: Value, n: Value) -> Value:
-    xs = expect_list(xs)
+    xs = xs if type(xs) is list else expect_list(xs)
     i = expect_int(n)
     if i < 0 or i >= len(xs):
         raise EvalError(f"list index {i} is out of bounds")
@@ -61,13 +61,14 @@ def _elem_at(xs: Value, n: Value) -> Value:
 
 @builtin("map", 2, global_=True)
 def _map(f: Value, xs: Value) -> Value:
-    return lazy_calls(f, expect_list(xs))
+    return lazy_calls(f, xs if type(xs) is list else expect_list(xs))
 
 
 @builtin("filter", 2)
 def _filter(f: Value, xs: Value) -> Value:
-    expect_function(f)
-    xs = expect_list(xs)
+    if type(f) is not Lambda:
+        expect_function(f)
+    xs = xs if type(xs) is list else expect_list(xs)
     out = []
     if type(f) is Lambda and f.code.body is not None:
         # a plain lambda: run its body directly (what call_value would do)
@@ -91,8 +92,9 @@ def _filter(f: Value, xs: Value) -> Value:
 @builtin("foldl'", 3, lazy_args=(1,))
 def _foldl(f: Value, acc: Value, xs: Value) -> Value:
     """Left fold forcing each intermediate result (but not the initial accumulator)."""
-    expect_function(f)
-    xs = expect_list(xs)
+    if type(f) is not Lambda:
+        expect_function(f)
+    xs = xs if type(xs) is list else expect_list(xs)
     if not xs:
         return force(acc)
     if type(f) is Lambda and f.code.body2 is not None:
@@ -120,7 +122,7 @@ def _gen_list(f: Value, n: Value) -> Value:
 @builtin("elem", 2, lazy_args=(0,))
 def _elem(x: Value, xs: Value) -> Value:
     """Whether the value is in the list (``==``, or the very same slot)."""
-    items = expect_list(xs)
+    items = xs if type(xs) is list else expect_list(xs)
     if not items:
         return False
     # nix_eq_shared forces x before the first element; a string is then compared inline
@@ -142,19 +144,20 @@ def _elem(x: Value, xs: Value) -> Value:
 @builtin("concatLists", 1)
 def _concat_lists(xss: Value) -> Value:
     out: list[Value] = []
-    for xs in expect_list(xss):
-        out.extend(expect_list(xs))
+    for xs in xss if type(xss) is list else expect_list(xss):
+        out.extend(xs if type(xs) is list else expect_list(xs))
     return out
 
 
 @builtin("concatMap", 2)
 def _concat_map(f: Value, xs: Value) -> Value:
-    expect_function(f)
+    if type(f) is not Lambda:
+        expect_function(f)
     out: list[Value] = []
-    for x in expect_list(xs):
+    for x in xs if type(xs) is list else expect_list(xs):
         result = call_value(f, x)
         try:
-            out.extend(expect_list(result))
+            out.extend(result if type(result) is list else expect_list(result))
         except EvalError as e:
             # reported at the function (if it is a lambda), while invoking the builtin
             raise e.while_calling(
@@ -165,8 +168,9 @@ def _concat_map(f: Value, xs: Value) -> Value:
 
 @builtin("any", 2)
 def _any(f: Value, xs: Value) -> Value:
-    expect_function(f)
-    for x in expect_list(xs):  # noqa: SIM110 (no forcing through C-level any())
+    if type(f) is not Lambda:
+        expect_function(f)
+    for x in xs if type(xs) is list else expect_list(xs):  # noqa: SIM110 (no forcing through C-level any())
         if expect_bool(call_value(f, x)):
             return True
     return False
@@ -174,8 +178,9 @@ def _any(f: Value, xs: Value) -> Value:
 
 @builtin("all", 2)
 def _all(f: Value, xs: Value) -> Value:
-    expect_function(f)
-    for x in expect_list(xs):  # noqa: SIM110 (no forcing through C-level all())
+    if type(f) is not Lambda:
+        expect_function(f)
+    for x in xs if type(xs) is list else expect_list(xs):  # noqa: SIM110 (no forcing through C-level all())
         if not expect_bool(call_value(f, x)):
             return False
     return True
@@ -183,10 +188,11 @@ def _all(f: Value, xs: Value) -> Value:
 
 @builtin("partition", 2)
 def _partition(f: Value, xs: Value) -> Value:
-    expect_function(f)
+    if type(f) is not Lambda:
+        expect_function(f)
     right: list[Value] = []
     wrong: list[Value] = []
-    for x in expect_list(xs):
+    for x in xs if type(xs) is list else expect_list(xs):
         if expect_bool(call_value(f, x)):
             right.append(x)
         else:
@@ -198,9 +204,10 @@ def _partition(f: Value, xs: Value) -> Value:
 def _group_by(f: Value, xs: Value) -> Value:
     from tvix_eval.runtime.ops import expect_string
 
-    expect_function(f)
+    if type(f) is not Lambda:
+        expect_function(f)
     groups: dict[str, list[Value]] = {}
-    for x in expect_list(xs):
+    for x in xs if type(xs) is list else expect_list(xs):
         key = expect_string(call_value(f, x))
         groups.setdefault(str(key), []).append(x)
     return NixAttrs(dict(groups))
@@ -213,8 +220,9 @@ def _sort(cmp: Value, xs: Value) -> Value:
     The elements are forced first, and a comparator that is not a strict weak order gives the
     same result (and the same comparator calls) as in C++ Nix.
     """
-    expect_function(cmp)
-    items = expect_list(xs)
+    if type(cmp) is not Lambda:
+        expect_function(cmp)
+    items = xs if type(xs) is list else expect_list(xs)
     forced = [force(x) for x in items]
     descending = natural_order(cmp)
     if descending is not None:

@@ -457,7 +457,7 @@ class Gen:
                         self._select_miss(node, v, name, miss, ctx)
                     fn.line(f"{found} = {v}")
                     fn.line(f"{found_name} = {name}")
-                    fn.line(f"if type({x}) is Thunk: {x} = {x}.force()")
+                    self.force(x, ctx, store=f"{v}.d[{name}]")
                     fn.line(f"{v} = {x}")
                 fn.line("break")
             if node.default is not None:
@@ -500,7 +500,8 @@ class Gen:
                 if i == last:
                     fn.line(f"{r} = True")
                 else:
-                    fn.line(f"{v} = {x}.force() if type({x}) is Thunk else {x}")
+                    self.force(x, ctx, store=f"{v}.d[{name}]")
+                    fn.line(f"{v} = {x}")
             fn.line("break")
         return r
 

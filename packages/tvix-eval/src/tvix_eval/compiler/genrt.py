@@ -40,6 +40,8 @@ from tvix_eval.runtime.values import (
     show_type,
 )
 
+_new = object.__new__
+
 
 def select_error(v: Value, name: str, node: Any) -> EvalError:
     """Selecting ``name`` from ``v`` failed: not a set, or no such attribute."""
@@ -185,14 +187,18 @@ def update_attrs(a: NixAttrs, b: NixAttrs) -> NixAttrs:
         pos = pa
     else:
         pos = MergedPositions((pb, pa))
-    return NixAttrs(d, pos)
+    r = _new(NixAttrs)  # without the frame of NixAttrs.__init__
+    r.d = d
+    r._keys = None
+    r.pos = pos
+    return r
 
 
 def concat_lists(a: Value, b: Value, node: Any) -> list[Value]:
     """``a ++ b`` on forced operands."""
     try:
-        a = expect_list(a)
-        b = expect_list(b)
+        a = a if type(a) is list else expect_list(a)
+        b = b if type(b) is list else expect_list(b)
     except EvalError as e:
         raise e.at(node) from None
     if not b and len(a) > 2:

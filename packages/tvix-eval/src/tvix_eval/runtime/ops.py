@@ -109,6 +109,8 @@ def lazy_call(f: Value, arg: Value) -> Thunk:
     return Thunk(_apply_pair, (f, arg))
 
 
+_new = object.__new__
+
 #: a builtin that will call a lambda this many times or more has it compiled first
 MANY_CALLS = 32
 
@@ -126,7 +128,14 @@ def lazy_calls(f: Value, args: Sequence[Value]) -> list[Value]:
         body = code.body
         if body is not None:
             env = f.env
-            return [Thunk(body, [env, x]) for x in args]
+            out: list[Value] = []
+            append = out.append
+            for x in args:  # without the frame of Thunk.__init__
+                t = _new(Thunk)
+                t.code = body
+                t.env = [env, x]
+                append(t)
+            return out
     return [Thunk(_apply_pair, (f, x)) for x in args]
 
 
