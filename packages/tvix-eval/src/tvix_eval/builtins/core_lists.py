@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tvix_eval.builtins._sort import natural_order, sort_numbers_or_strings, stable_sort
 from tvix_eval.builtins.registry import builtin
 from tvix_eval.runtime.errors import EvalError, TypeMismatch
@@ -27,6 +29,16 @@ from tvix_eval.runtime.values import (
     force,
     is_function,
 )
+
+
+def _plain_body(f: Value) -> tuple[Any, Any]:
+    """For a plain lambda ``x: e``: its body and environment, to run ``e`` directly as calling
+    it would; else ``(None, None)``."""
+    if type(f) is Lambda:
+        body = f.code.body
+        if body is not None:
+            return body, f.env
+    return None, None
 
 
 @builtin("length", 1)
@@ -154,8 +166,9 @@ def _concat_map(f: Value, xs: Value) -> Value:
     if type(f) is not Lambda:
         expect_function(f)
     out: list[Value] = []
+    body, env = _plain_body(f)
     for x in xs if type(xs) is list else expect_list(xs):
-        result = call_value(f, x)
+        result = body([env, x]) if body is not None else call_value(f, x)
         try:
             out.extend(result if type(result) is list else expect_list(result))
         except EvalError as e:
@@ -170,8 +183,10 @@ def _concat_map(f: Value, xs: Value) -> Value:
 def _any(f: Value, xs: Value) -> Value:
     if type(f) is not Lambda:
         expect_function(f)
-    for x in xs if type(xs) is list else expect_list(xs):  # noqa: SIM110 (no forcing through C-level any())
-        if expect_bool(call_value(f, x)):
+    body, env = _plain_body(f)
+    for x in xs if type(xs) is list else expect_list(xs):
+        keep = body([env, x]) if body is not None else call_value(f, x)
+        if keep is True or (keep is not False and expect_bool(keep)):
             return True
     return False
 
@@ -180,8 +195,10 @@ def _any(f: Value, xs: Value) -> Value:
 def _all(f: Value, xs: Value) -> Value:
     if type(f) is not Lambda:
         expect_function(f)
-    for x in xs if type(xs) is list else expect_list(xs):  # noqa: SIM110 (no forcing through C-level all())
-        if not expect_bool(call_value(f, x)):
+    body, env = _plain_body(f)
+    for x in xs if type(xs) is list else expect_list(xs):
+        keep = body([env, x]) if body is not None else call_value(f, x)
+        if keep is False or (keep is not True and not expect_bool(keep)):
             return False
     return True
 
