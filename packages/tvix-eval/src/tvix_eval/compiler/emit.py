@@ -8,8 +8,6 @@ refers to by name (syntax nodes for errors, builtins, constants that have no lit
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 #: where :meth:`Fn.parent` left a parent frame to be decided
@@ -121,21 +119,12 @@ class Fn:
         """Record that ``local`` now holds ``key``'s value (for the rest of this block)."""
         self._facts[-1][key] = local
 
-    @contextmanager
-    def block(self, header: str) -> Iterator[None]:
-        """An indented block (``if …``, ``try``, ``else``…); an empty one gets ``pass``. What
-        it learns is forgotten after it (it may not run, or not to its end)."""
+    def block(self, header: str) -> _Block:
+        """An indented block (``if …``, ``try``, ``else``…), as a ``with`` statement; an
+        empty one gets ``pass``. What it learns is forgotten after it (it may not run, or not
+        to its end)."""
         self.line(header + ":")
-        self._depth += 1
-        self._facts.append({})
-        before = len(self.lines)
-        try:
-            yield
-        finally:
-            if len(self.lines) == before:
-                self.line("pass")
-            self._facts.pop()
-            self._depth -= 1
+        return _Block(self)
 
     def source(self) -> str:
         reads = []
@@ -155,3 +144,27 @@ class Fn:
         if expression:
             text = _PLACEHOLDER.sub(lambda m: expression[m.group(0)], text)
         return text
+
+
+class _Block:
+    """The ``with`` of :meth:`Fn.block` (a class: generated code has tens of thousands of
+    blocks, and a generator-based context manager costs several times as much)."""
+
+    __slots__ = ("_before", "_fn")
+
+    def __init__(self, fn: Fn) -> None:
+        self._fn = fn
+        self._before = 0
+
+    def __enter__(self) -> None:
+        fn = self._fn
+        fn._depth += 1
+        fn._facts.append({})
+        self._before = len(fn.lines)
+
+    def __exit__(self, *exc: object) -> None:
+        fn = self._fn
+        if len(fn.lines) == self._before:
+            fn.line("pass")
+        fn._facts.pop()
+        fn._depth -= 1
