@@ -644,7 +644,7 @@ class Gen:
                 fn.line(f"{r} = run_primop({f}, ({', '.join(args)},))")
             with fn.block("else"):
                 for a in args:
-                    self.force(a, ctx)
+                    fn.line(f"if type({a}) is Thunk: {a} = {a}.force()")
                 fn.line(f"{r} = {f}.fn({', '.join(args)})")
         with fn.block("except EvalError as e"):
             fn.line(f"if e.pos is None: e.pos = {self.node(node)}")
