@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -263,3 +264,29 @@ def test_trace_runtime_reports_calls_and_forced_thunks(tvix: Tvix) -> None:
     ]
     plain = tvix("eval", "-E", "let f = x: x + 1; in f 2")
     assert (plain.code, plain.out, plain.err) == (0, "3\n", "")
+
+
+def test_show_stats(tvix: Tvix, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """NIX_SHOW_STATS=1, as with C++ Nix: the counts of the evaluation's work as JSON on stderr,
+    or in NIX_SHOW_STATS_PATH."""
+    src = "builtins.foldl' (a: x: a // { ${toString x} = x; }) { } [ 1 2 3 ]"
+    monkeypatch.setenv("NIX_SHOW_STATS", "1")
+    r = tvix("eval", "--strict", "-E", src)
+    assert r.code == 0
+    assert r.out == '{ "1" = 1; "2" = 2; "3" = 3; }\n'
+    stats = json.loads(r.err)
+    assert stats["nrFunctionCalls"] == 6
+    assert stats["nrOpUpdates"] == 3
+    assert stats["nrOpUpdateValuesCopied"] == 5  # { } // … copies nothing, then 2 and 3
+    assert stats["cpuTime"] > 0
+    path = tmp_path / "stats.json"
+    monkeypatch.setenv("NIX_SHOW_STATS_PATH", str(path))
+    r = tvix("eval", "--strict", "-E", src)
+    assert r.err == ""
+    assert json.loads(path.read_text())["nrFunctionCalls"] == 6
+
+
+def test_no_stats_by_default(tvix: Tvix, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NIX_SHOW_STATS", raising=False)
+    r = tvix("eval", "-E", "1")
+    assert (r.code, r.out, r.err) == (0, "1\n", "")

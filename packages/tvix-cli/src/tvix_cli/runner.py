@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from tvix_eval.errors import NixError
 from tvix_eval.runtime.errors import EvalError
@@ -16,6 +16,10 @@ from tvix_eval.runtime.values import Value
 from tvix_cli.output import OutputMode, render
 from tvix_cli.session import Session, Settings
 from tvix_cli.store import StoreError
+
+if TYPE_CHECKING:
+    from tvix_eval.stats import EvalStats
+
 from tvix_cli.toplevel import (
     UsageError,
     auto_call,
@@ -146,6 +150,8 @@ class Runner:
                     self._process(session, source)
             finally:
                 session.close()
+            if session.evaluator.stats is not None:
+                self._show_stats(session.evaluator.stats)
         except (NixError, UsageError, StoreError) as e:
             self.stdout.flush()
             self.stderr.write(render_error(e, self.req.show_trace) + "\n")
@@ -159,6 +165,20 @@ class Runner:
                 traceback.print_exc(file=self.stderr)
             return 1
         return 0
+
+    def _show_stats(self, stats: EvalStats) -> None:
+        """``NIX_SHOW_STATS``: the counts as JSON, on stderr or into ``NIX_SHOW_STATS_PATH``
+        (as C++ Nix writes them)."""
+        import json
+        import time
+
+        text = json.dumps(stats.as_nix(time.process_time()), indent=2) + "\n"
+        path = os.environ.get("NIX_SHOW_STATS_PATH")
+        if path:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text)
+        else:
+            self.stderr.write(text)
 
     def _parse(self, session: Session, sources: list[Source]) -> int:
         """``--parse``: print each expression as Nix shows it (after checking its variables)."""

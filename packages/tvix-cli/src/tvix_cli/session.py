@@ -73,6 +73,7 @@ class Session:
             impure=not settings.pure,
             trace_runtime=settings.tracer,
             one_shot=one_shot,
+            stats=os.environ.get("NIX_SHOW_STATS", "0") != "0",
         )
         #: the derivations of this evaluation; derivations made elsewhere come from the store
         self.known = KnownPaths(self._read_store_file, self._read_references)

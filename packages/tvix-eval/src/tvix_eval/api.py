@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from tvix_eval.io import EvalIO
     from tvix_eval.runtime.values import Value
+    from tvix_eval.stats import EvalStats
 
     T = TypeVar("T")
 
@@ -146,6 +147,7 @@ class Evaluator:
         parse_cache: bool = True,
         one_shot: bool = False,
         tier_threshold: int | None = -1,
+        stats: bool = False,
     ) -> None:
         from tvix_eval.builtins import make_globals
         from tvix_eval.corepkgs import install as install_corepkgs
@@ -166,6 +168,14 @@ class Evaluator:
         #: calls after which a lambda's body is compiled to Python source (None: never);
         #: ``TVIX_TIER_THRESHOLD`` (a number, or ``never``) overrides the default
         self.tier_threshold = _tier_threshold() if tier_threshold == -1 else tier_threshold
+        #: what the evaluations did, counted when asked for (see :mod:`tvix_eval.stats`);
+        #: counting runs every lambda as closures, through its ``invoke``
+        self.stats: EvalStats | None = None
+        if stats:
+            from tvix_eval.stats import EvalStats
+
+            self.stats = EvalStats()
+            self.tier_threshold = None
         #: how many Python frames evaluation may nest before ``stack overflow``
         self.recursion_limit = recursion_limit
         #: told about every call and forced thunk, with its location (None: not traced, and
@@ -231,6 +241,7 @@ class Evaluator:
                 self.trace_runtime,
                 tier_threshold=self.tier_threshold,
                 code_cache=self._code_cache(),
+                calls_through_invoke=self.stats is not None,
             )
             return compiler.compile(tree, scope).ev
 
@@ -282,9 +293,17 @@ class Evaluator:
 
         def call() -> T:
             previous = _context.activate(self.state)
+            counting = None
+            if self.stats is not None:
+                from tvix_eval.stats import Counter
+
+                counter = Counter(self.stats)
+                counting = counter.install()
             try:
                 return fn()
             finally:
+                if self.stats is not None:
+                    Counter.remove(counting)
                 _context.activate(previous)
 
         try:

@@ -15,6 +15,12 @@ from .conftest import NIX_INSTANTIATE
 
 # (expression, what ``nix-instantiate --eval --strict -E`` prints: stdout, or all of stderr)
 CASES: list[tuple[str, str]] = [
+    # the context message is evaluated only when the value fails
+    ('builtins.addErrorContext (throw "ctx") 1', "1"),
+    (
+        'builtins.addErrorContext "while doing ${"x"}" (throw "boom")',
+        "error: boom\n(use '--show-trace' to show detailed location information)",
+    ),
     ('builtins.elem "a" [ 1 (throw "boom") ]', "error: boom"),
     ('builtins.elem (throw "x") [ 1 ]', "error: x"),
     (
@@ -262,6 +268,18 @@ def test_while_invoking_frame(evaluator: Evaluator) -> None:
         "       at «string»:1:1:\n\n"
         '            1| builtins.getAttr "a" { }\n'
         "             | ^"
+    )
+
+
+def test_error_context_is_a_trace_frame(evaluator: Evaluator) -> None:
+    # what nix-instantiate --eval --show-trace prints
+    src = 'builtins.addErrorContext "while doing ${"x"}" ({}.a)'
+    assert render(evaluator, src, show_trace=True) == (
+        "error: attribute 'a' missing\n\n"
+        "       at «string»:1:48:\n\n"
+        f"            1| {src}\n"
+        "             |                                                ^\n\n"
+        "       … while doing x"
     )
 
 

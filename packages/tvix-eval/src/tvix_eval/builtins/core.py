@@ -143,9 +143,16 @@ def _trace(msg: Value, v: Value) -> Value:
     return force(v)
 
 
-@builtin("addErrorContext", 2, lazy_args=(1,))
+@builtin("addErrorContext", 2, lazy_args=(0, 1))
 def _add_error_context(ctx: Value, v: Value) -> Value:
-    return force(v)
+    """``v``; if forcing it fails, the error gets the message ``ctx`` as a trace frame. The
+    message is evaluated only then, as in C++ Nix (nixpkgs' module system builds one for
+    every option it evaluates)."""
+    try:
+        return force(v)
+    except EvalError as e:
+        e.add_trace(None, coerce_to_string(ctx), True)
+        raise
 
 
 @builtin("toString", 1, global_=True)

@@ -112,6 +112,7 @@ class Compiler:
         *,
         tier_threshold: int | None = None,
         code_cache: str | None = None,
+        calls_through_invoke: bool = False,
     ) -> None:
         self.globals = globals_
         #: compute cheap integer arithmetic at once in lazy positions (see compiler.fastops)
@@ -125,6 +126,9 @@ class Compiler:
         #: calls after which a lambda's body is compiled again to Python source (None: never;
         #: never when tracing either, whose reports come from the closures)
         self.tier_threshold = tier_threshold if tracer is None else None
+        #: lambdas have no ``body``/``body2`` shortcuts: every call goes through ``invoke``
+        #: (where tvix_eval.stats counts function calls)
+        self.calls_through_invoke = calls_through_invoke
         #: where code generated for hot lambdas is kept between runs (None: memory only)
         self.code_cache = code_cache
         #: the LambdaCode of each lambda literal compiled so far, by ``id`` of its node
@@ -555,7 +559,10 @@ class Compiler:
             def invoke(penv: Frame, arg: Value) -> Value:
                 return body([penv, arg])
 
-            site = LambdaCode(invoke, name, None, node, body, body2)
+            if self.calls_through_invoke:
+                site = LambdaCode(invoke, name, None, node)
+            else:
+                site = LambdaCode(invoke, name, None, node, body, body2)
             self._new_site(site, node, scope)
             if inner_site is not None and id(inner_site) in self._origins:
                 self._origins[id(inner_site)].outer = site

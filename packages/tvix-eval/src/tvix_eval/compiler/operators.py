@@ -123,7 +123,7 @@ def compile_binop(
         return Code(ev)
     if op == "//":
 
-        def ev(frame: Frame) -> Value:
+        def ev_update(frame: Frame) -> Value:
             try:
                 a = expect_attrs(lev(frame))
                 b = expect_attrs(rev(frame))
@@ -145,10 +145,10 @@ def compile_binop(
                 pos = MergedPositions((pb, pa))
             return NixAttrs(d, pos)
 
-        return Code(ev)
+        return Code(ev_update)
     if op == "++":
 
-        def ev(frame: Frame) -> Value:
+        def ev_concat(frame: Frame) -> Value:
             a = lev(frame)
             b = rev(frame)
             try:
@@ -162,7 +162,7 @@ def compile_binop(
                 return b
             return a + b
 
-        return Code(ev)
+        return Code(ev_concat)
     raise AssertionError(f"unknown operator {op}")
 
 
