@@ -225,7 +225,7 @@ class Evaluator:
     ) -> Callable[[list[Any]], Value]:
         from tvix_eval.compiler.compiler import Compiler
         from tvix_eval.compiler.scope import Scope
-        from tvix_eval.syntax import ast, parse
+        from tvix_eval.syntax import ast
 
         base = os.path.dirname(path) if path is not None else os.getcwd()
         scope = None
@@ -260,6 +260,8 @@ class Evaluator:
                     e.discard()  # so this parses afresh and stores a good entry
                     ev = compile_tree(parse_cached(source, path))
             else:
+                from tvix_eval.syntax.parser import parse
+
                 ev = compile_tree(parse(source, file=path))
             if self.one_shot:
                 gc.freeze()

@@ -216,7 +216,7 @@ def test_imported_files_go_through_the_parse_cache(
     def no_parsing(*_: object) -> None:
         raise AssertionError("parsed although cached")
 
-    monkeypatch.setattr(cache, "parse_source", no_parsing)
+    monkeypatch.setattr(cache, "_parse", no_parsing)
     # Same values, positions and error messages from the lazily loaded tree.
     assert _run_lib(lib) == fresh
     assert fresh[0][0] == 2450

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -100,3 +101,21 @@ def test_unknown_names_are_attribute_errors() -> None:
 
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         tvix_eval.nope  # noqa: B018
+
+
+def test_evaluating_a_cached_file_loads_no_parser(tmp_path: Path) -> None:
+    """The parser's lexer compiles big regular expressions (15 ms): a file found in the parse
+    cache does without it."""
+    nix = tmp_path / "f.nix"
+    nix.write_text("let f = x: x + 1; in f 1")
+    code = (
+        "import os\n"
+        f"os.environ['TVIX_CACHE_DIR'] = {str(tmp_path / 'cache')!r}\n"
+        "from tvix_eval.api import Evaluator\n"
+        "from tvix_eval.io import FilesystemIO\n"
+        f"assert Evaluator(io=FilesystemIO()).evaluate_file({str(nix)!r}) == 2\n"
+    )
+    _modules_after(code)  # fills the cache
+    assert (
+        _present(_modules_after(code), ("tvix_eval.syntax.parser", "tvix_eval.syntax.lexer")) == []
+    )

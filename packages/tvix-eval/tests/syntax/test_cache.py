@@ -56,7 +56,7 @@ def test_miss_then_hit(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     first = parse_cached(TEXT, "a.nix")
     [entry] = entries(tmp_path)
     calls: list[object] = []
-    monkeypatch.setattr(cache, "parse_source", calls.append)
+    monkeypatch.setattr(cache, "_parse", calls.append)
     second = parse_cached(TEXT, "b.nix")
     assert calls == []
     assert to_data(second) == to_data(first)

@@ -53,7 +53,6 @@ from tvix_eval.syntax import ast as A
 from tvix_eval.syntax.ast import Source
 from tvix_eval.syntax.cache_switch import cache_dir, cache_enabled
 from tvix_eval.syntax.deep import run_deep
-from tvix_eval.syntax.parser import parse_source
 
 __all__ = [
     "CHUNK_SPAN",
@@ -358,19 +357,26 @@ def _store(path: FsPath, e: A.Expr) -> None:
         _prune(path.parent)
 
 
+def _parse(source: Source) -> A.Expr:
+    # the parser and its lexer load only when a file is not in the cache
+    from tvix_eval.syntax.parser import parse_source
+
+    return parse_source(source)
+
+
 def parse_cached(text: str, file: str | None = None, *, directory: FsPath | None = None) -> A.Expr:
     """Parse ``text`` like :func:`tvix_eval.syntax.parse`, reusing a cached
     tree when the same text was parsed before. Errors are never cached."""
     source = Source("«string»" if file is None else file, text)
     directory = directory or cache_dir()
     if not directory.is_absolute():  # no home directory to resolve it against
-        return parse_source(source)
+        return _parse(source)
     text_hash = _text_hash(text)
     path = directory / f"{_key(text_hash)}.parse"
     cached = _load(path, source, text_hash)
     if cached is not None:
         return cached
-    e = parse_source(source)
+    e = _parse(source)
     enabled = gc.isenabled()
     gc.disable()  # pickling creates many short-lived tuples; see parse_source
     try:
