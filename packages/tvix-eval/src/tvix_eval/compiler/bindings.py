@@ -8,7 +8,6 @@ Plain ``inherit x`` takes ``x`` from the enclosing scope; ``inherit (e) x`` sele
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tvix_eval.compiler.code import UNSET, Code, EvFn, Frame, frame_init_lz
@@ -31,21 +30,39 @@ if TYPE_CHECKING:
     from tvix_eval.compiler.compiler import Compiler
 
 
-@dataclass(slots=True)
 class Entry:
-    """One statically named binding after nested keys are merged."""
+    """One statically named binding after nested keys are merged (a plain class: the
+    dataclasses module costs milliseconds to import)."""
 
-    name: str
-    node: Any
-    value: Any = None  # an expression, for plain and merged bindings
-    inherit: Any = None  # the Ident of ``inherit x``
-    from_expr: Any = None  # ``e`` of ``inherit (e) x``
-    nested: list[Any] | None = None  # bindings of a merged set
-    rec: bool = False
-    #: where C++ Nix 2.8 says an inherited attribute is defined (see ``_inherit_pos``)
-    pos: Any = None
-    #: the set literal a merged set started as (``a = { … }; a.b = …;``), if any
-    literal: Any = None
+    __slots__ = ("from_expr", "inherit", "literal", "name", "nested", "node", "pos", "rec", "value")
+
+    def __init__(  # noqa: PLR0917 (mirrors the fields)
+        self,
+        name: str,
+        node: Any,
+        value: Any = None,
+        inherit: Any = None,
+        from_expr: Any = None,
+        nested: list[Any] | None = None,
+        rec: bool = False,
+        pos: Any = None,
+        literal: Any = None,
+    ) -> None:
+        self.name = name
+        self.node = node
+        #: an expression, for plain and merged bindings
+        self.value = value
+        #: the Ident of ``inherit x``
+        self.inherit = inherit
+        #: ``e`` of ``inherit (e) x``
+        self.from_expr = from_expr
+        #: bindings of a merged set
+        self.nested = nested
+        self.rec = rec
+        #: where C++ Nix 2.8 says an inherited attribute is defined (see ``_inherit_pos``)
+        self.pos = pos
+        #: the set literal a merged set started as (``a = { … }; a.b = …;``), if any
+        self.literal = literal
 
     @property
     def where(self) -> Any:
@@ -53,10 +70,14 @@ class Entry:
         return self.node if self.pos is None else self.pos
 
 
-@dataclass(slots=True)
 class Collected:
-    entries: dict[str, Entry] = field(default_factory=dict)
-    dynamics: list[tuple[Any, Any, Any]] = field(default_factory=list)
+    """The bindings of a set or ``let``: static ones by name, dynamic ones in order."""
+
+    __slots__ = ("dynamics", "entries")
+
+    def __init__(self) -> None:
+        self.entries: dict[str, Entry] = {}
+        self.dynamics: list[tuple[Any, Any, Any]] = []
 
 
 def _already_defined(name: str, node: Any, first: Any) -> EvalError:

@@ -40,7 +40,6 @@ from tvix_eval.compiler.scope import (
     pattern_scope,
     resolve,
 )
-from tvix_eval.compiler.show import show_parse
 from tvix_eval.runtime.errors import (
     AssertionFailed,
     EvalError,
@@ -527,6 +526,8 @@ class Compiler:
             if c is False:
                 # Nix interns the builtins' names (without ``__``) before it reads the source.
                 builtin_names = [n.removeprefix("__") for n in globals_]
+                from tvix_eval.compiler.show import show_parse
+
                 text = show_parse(
                     node.cond, node.source.text, base_dir, builtin_names=builtin_names
                 )
