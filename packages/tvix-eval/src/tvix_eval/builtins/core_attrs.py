@@ -108,6 +108,9 @@ def _list_to_attrs(xs: Value) -> Value:
     return NixAttrs(d, positions or None)
 
 
+_new = object.__new__
+
+
 @builtin("mapAttrs", 2)
 def _map_attrs(f: Value, s: Value) -> Value:
     a = s if type(s) is NixAttrs else expect_attrs(s)
@@ -117,16 +120,26 @@ def _map_attrs(f: Value, s: Value) -> Value:
 def _lazy_calls2(f: Value, pairs: Iterable[tuple[str, Value]]) -> dict[str, Value]:
     """``name -> thunk of f name value`` for each pair. For a curried plain lambda
     ``n: v: e`` each thunk runs ``e`` in its frame directly, as calling it would."""
-    if type(f) is Lambda:
+    out: dict[str, Value] = {}
+    if type(f) is Lambda and f.code.body2 is not None:
         code = f.code
-        if code.body2 is not None:
-            items = list(pairs)
-            if code.warm_up is not None and len(items) >= MANY_CALLS:
-                code.warm_up()
-            body2 = code.body2
-            env = f.env
-            return {k: Thunk(body2, [[env, k], v]) for k, v in items}
-    return {k: Thunk(_map_attr, (f, k, v)) for k, v in pairs}
+        items = list(pairs)
+        if code.warm_up is not None and len(items) >= MANY_CALLS:
+            code.warm_up()
+        body2 = code.body2
+        env = f.env
+        for k, v in items:  # without the frame of Thunk.__init__
+            t = _new(Thunk)
+            t.code = body2
+            t.env = [[env, k], v]
+            out[k] = t
+        return out
+    for k, v in pairs:
+        t = _new(Thunk)
+        t.code = _map_attr
+        t.env = (f, k, v)
+        out[k] = t
+    return out
 
 
 def _map_attr(env: tuple[Value, str, Value]) -> Value:
