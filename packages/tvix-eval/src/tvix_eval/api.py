@@ -164,6 +164,7 @@ class Evaluator:
         #: the last run left behind before the next one (the printing) starts
         self.one_shot = one_shot
         self._code_cache_dir: str | None = None
+        self._global_names: str | None = None
 
         #: calls after which a lambda's body is compiled to Python source (None: never);
         #: ``TVIX_TIER_THRESHOLD`` (a number, or ``never``) overrides the default
@@ -208,6 +209,7 @@ class Evaluator:
         self.globals["__" + name] = value
         if global_:
             self.globals[name] = value
+        self._global_names = None
 
     def define_builtin_source(self, name: str, source: str, *, global_: bool = False) -> None:
         """Like :meth:`define_builtin`, with the value given as Nix source (evaluated lazily)."""
@@ -233,7 +235,7 @@ class Evaluator:
             scope = Scope(None, {name: i + 1 for i, name in enumerate(scope_names)})
         eager = bool(self.state.extra.get("strict"))
 
-        def compile_tree(tree: ast.Expr) -> Callable[[list[Any]], Value]:
+        def compile_tree(tree: ast.Expr, lazy: bool = False) -> Callable[[list[Any]], Value]:
             compiler = Compiler(
                 self.globals,
                 base,
@@ -242,6 +244,7 @@ class Evaluator:
                 tier_threshold=self.tier_threshold,
                 code_cache=self._code_cache(),
                 calls_through_invoke=self.stats is not None,
+                lazy_bodies=lazy,
             )
             return compiler.compile(tree, scope).ev
 
@@ -251,14 +254,23 @@ class Evaluator:
         gc.disable()
         try:
             if path is not None and self.parse_cache:
-                from tvix_eval.syntax.cache import CacheEntryCorrupt, parse_cached
+                from tvix_eval.syntax.cache import (
+                    CacheEntryCorrupt,
+                    compiles_cleanly,
+                    parse_cached,
+                )
 
+                clean = compiles_cleanly(source, self._names_in_scope(scope_names))
+                lazy = bool(clean)
                 try:
-                    # compiling visits every node, so a bad chunk shows up here or never
-                    ev = compile_tree(parse_cached(source, path))
+                    # an eager compile visits every node, so a bad chunk shows up here (or,
+                    # for a lambda compiled later, when it is compiled)
+                    ev = compile_tree(parse_cached(source, path), lazy)
                 except CacheEntryCorrupt as e:
                     e.discard()  # so this parses afresh and stores a good entry
-                    ev = compile_tree(parse_cached(source, path))
+                    ev = compile_tree(parse_cached(source, path), lazy)
+                if not lazy:
+                    clean.set()
             else:
                 from tvix_eval.syntax.parser import parse
 
@@ -269,6 +281,15 @@ class Evaluator:
         finally:
             if was_enabled:
                 gc.enable()
+
+    def _names_in_scope(self, scope_names: list[str] | None) -> str:
+        """What decides whether a file has undefined variables, besides its text: the names
+        of the globals (and of ``scopedImport``'s set)."""
+        if self._global_names is None:
+            self._global_names = "\0".join(sorted(self.globals))
+        if scope_names is None:
+            return self._global_names
+        return self._global_names + "\0\0" + "\0".join(scope_names)
 
     def _code_cache(self) -> str | None:
         """Where compiled hot lambdas are kept between runs (with the parse cache)."""

@@ -28,7 +28,7 @@ from tvix_eval.compiler.calls import (
     fold_select,
     note_failed_call,
 )
-from tvix_eval.compiler.code import NO_CONST, UNSET, Code, Frame, constant, frame_init_lz
+from tvix_eval.compiler.code import NO_CONST, UNSET, Code, EvFn, Frame, constant, frame_init_lz
 from tvix_eval.compiler.fastops import fused_if, fused_interpolation, list_builder
 from tvix_eval.compiler.operators import compile_binop, compile_unary
 from tvix_eval.compiler.scope import (
@@ -112,6 +112,7 @@ class Compiler:
         tier_threshold: int | None = None,
         code_cache: str | None = None,
         calls_through_invoke: bool = False,
+        lazy_bodies: bool = False,
     ) -> None:
         self.globals = globals_
         #: compute cheap integer arithmetic at once in lazy positions (see compiler.fastops)
@@ -125,6 +126,9 @@ class Compiler:
         #: calls after which a lambda's body is compiled again to Python source (None: never;
         #: never when tracing either, whose reports come from the closures)
         self.tier_threshold = tier_threshold if tracer is None else None
+        #: compile lambda bodies (and defaults) when first called: for files known to compile
+        #: cleanly (syntax.cache.CleanMark), whose errors C++ Nix reports before evaluating
+        self.lazy_bodies = lazy_bodies and tracer is None
         #: lambdas have no ``body``/``body2`` shortcuts: every call goes through ``invoke``
         #: (where tvix_eval.stats counts function calls)
         self.calls_through_invoke = calls_through_invoke
@@ -552,9 +556,13 @@ class Compiler:
         param = node.param
         if isinstance(param, ast.Ident):
             inner = Scope(scope, {param.name: 1})
-            body_code = self.compile(node.body, inner)
-            body = body_code.ev
-            inner_site = body_code.lambda_code
+            inner_site = None
+            if self.lazy_bodies and type(node.body) is not ast.Lambda:
+                body = self._later(node.body, inner)
+            else:
+                body_code = self.compile(node.body, inner)
+                body = body_code.ev
+                inner_site = body_code.lambda_code
             body2 = inner_site.body if inner_site is not None else None
 
             def invoke(penv: Frame, arg: Value) -> Value:
@@ -596,9 +604,15 @@ class Compiler:
         for f in param.entries:
             default = None
             if f.default is not None:
-                default = frame_init_lz(self.compile(f.default, inner))
+                if self.lazy_bodies:
+                    default = self._later(f.default, inner, lazy=True)
+                else:
+                    default = frame_init_lz(self.compile(f.default, inner))
             entries.append((f.name, names[f.name], default))
-        body = self.compile(node.body, inner).ev
+        if self.lazy_bodies:
+            body = self._later(node.body, inner)
+        else:
+            body = self.compile(node.body, inner).ev
         formals = Formals(
             {f.name: f.default is not None for f in param.entries},
             param.ellipsis,
@@ -650,6 +664,35 @@ class Compiler:
         code = Code(ev)
         code.lambda_code = site
         return code
+
+    def _later(self, node: ast.Expr, scope: Scope, *, lazy: bool = False) -> EvFn:
+        """``ev`` of ``node`` (with ``lazy``, its frame-filling ``lz``), compiled when first
+        run: for the lambda bodies and defaults of a file known to compile cleanly."""
+        compiled: EvFn | None = None
+
+        def run(frame: Frame) -> Value:
+            nonlocal compiled
+            if compiled is None:
+                code = self._compile_later(node, scope)
+                compiled = frame_init_lz(code) if lazy else code.ev
+            return compiled(frame)
+
+        return run
+
+    def _compile_later(self, node: ast.Expr, scope: Scope) -> Code:
+        from tvix_eval.syntax.cache import CacheEntryCorrupt
+
+        try:
+            return self.compile(node, scope)
+        except CacheEntryCorrupt as e:
+            # a forged chunk of the parse cache, read only now: parse the file afresh
+            e.discard()
+            from tvix_eval.syntax.ast import find_node
+            from tvix_eval.syntax.cache import parse_cached
+
+            source = node.source
+            tree = parse_cached(source.text, source.name)  # and stores a good entry
+            return self.compile(find_node(tree, type(node), node.start, node.end), scope)
 
     def _new_site(self, site: LambdaCode, node: ast.Lambda, scope: Scope | None) -> None:
         self.sites[id(node)] = site

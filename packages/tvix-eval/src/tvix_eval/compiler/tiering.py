@@ -87,7 +87,21 @@ def count_calls(
 def tier_up(site: LambdaCode, origin: _Origin) -> None:
     """Compile the lambda of ``site`` to Python source and make it run that from now on."""
     site.warm_up = None
-    invoke, body = compile_lambda(origin.compiler, origin.node, origin.scope, site)
+    from tvix_eval.syntax.cache import CacheEntryCorrupt
+
+    try:
+        invoke, body = compile_lambda(origin.compiler, origin.node, origin.scope, site)
+    except CacheEntryCorrupt as e:
+        # a forged chunk of the parse cache, read only now (the file's lambda bodies are
+        # compiled when called): parse the file afresh
+        e.discard()
+        from tvix_eval.syntax.ast import find_node
+        from tvix_eval.syntax.cache import parse_cached
+
+        node = origin.node
+        tree = parse_cached(node.source.text, node.source.name)
+        origin.node = find_node(tree, type(node), node.start, node.end)
+        invoke, body = compile_lambda(origin.compiler, origin.node, origin.scope, site)
     site.invoke = invoke
     site.body = body
     if origin.outer is not None:

@@ -704,3 +704,18 @@ def _to_data_iter(root: object, result: list[Data]) -> None:
             done.append(item)
         else:
             raise TypeError(f"not a syntax tree: {item!r}")
+
+
+def find_node(root: object, cls: type, start: int, end: int) -> Any:
+    """The node of class ``cls`` spanning ``start``–``end`` in the tree ``root`` (the same
+    node in a tree parsed again); raises LookupError if there is none."""
+    pending: list[object] = [root]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, Node):
+            if type(item) is cls and item.start == start and item.end == end:
+                return item
+            pending.extend(getattr(item, f) for f in _fields(type(item)))
+        elif isinstance(item, tuple):
+            pending.extend(item)
+    raise LookupError(f"no {cls.__name__} at {start}-{end}")

@@ -61,6 +61,7 @@ __all__ = [
     "CacheEntryCorrupt",
     "cache_dir",
     "cache_enabled",
+    "compiles_cleanly",
     "decode",
     "encode",
     "parse_cached",
@@ -319,13 +320,13 @@ def _load(path: FsPath, source: Source, text_hash: bytes) -> A.Expr | None:
     return tree
 
 
-def _prune(directory: FsPath) -> None:
+def _prune(directory: FsPath, suffix: str = ".parse") -> None:
     """Keep at most :data:`MAX_ENTRIES` entries: remove the least recently used quarter."""
     entries: list[tuple[float, str]] = []
     try:
         with os.scandir(directory) as it:
             for entry in it:
-                if entry.name.endswith(".parse") and not entry.name.startswith("."):
+                if entry.name.endswith(suffix) and not entry.name.startswith("."):
                     with contextlib.suppress(OSError):
                         entries.append((entry.stat().st_mtime, entry.path))
     except OSError:
@@ -362,6 +363,41 @@ def _parse(source: Source) -> A.Expr:
     from tvix_eval.syntax.parser import parse_source
 
     return parse_source(source)
+
+
+def compiles_cleanly(text: str, context: str, *, directory: FsPath | None = None) -> CleanMark:
+    """Whether ``text`` is known to compile without error where ``context`` (the names in
+    scope) holds; see :class:`CleanMark`."""
+    return CleanMark(text, context, directory or cache_dir())
+
+
+class CleanMark:
+    """A file known to compile without error (no undefined variable) with the names in scope
+    ``context``: an empty ``<key>.clean`` file beside its tree, made once the whole file has
+    compiled. An evaluator then compiles the file's lambda bodies only when they are called:
+    most lambdas of a big file never are, and the errors C++ Nix reports before evaluating
+    cannot be there. Marks are pruned like entries."""
+
+    def __init__(self, text: str, context: str, directory: FsPath) -> None:
+        self.path: FsPath | None = None
+        if directory.is_absolute():
+            key = hashlib.sha256(
+                f"{PARSER_VERSION}\0{context}\0".encode() + _text_hash(text)
+            ).hexdigest()
+            self.path = directory / f"{key}.clean"
+
+    def __bool__(self) -> bool:
+        return self.path is not None and self.path.exists()
+
+    def set(self) -> None:
+        """Record that the file compiled cleanly."""
+        if self.path is None:
+            return
+        with contextlib.suppress(OSError):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o644))
+            if self.path.name.startswith(_PRUNE_PREFIX):
+                _prune(self.path.parent, ".clean")
 
 
 def parse_cached(text: str, file: str | None = None, *, directory: FsPath | None = None) -> A.Expr:
