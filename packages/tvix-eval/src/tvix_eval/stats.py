@@ -114,7 +114,10 @@ class Counter:
             operands = frame.f_locals
             if arg is not operands.get("a") and arg is not operands.get("b"):
                 # a new set (with an empty side, C++ Nix too returns the other one as it is)
-                self.stats.op_update_values_copied += len(arg.d)
+                stats = self.stats
+                stats.op_update_values_copied += len(arg.d)
+                stats.sets += 1
+                stats.set_elements += len(arg.d)
 
     def install(self) -> Any:
         """Count on this thread from now on; returns what to pass to :meth:`remove`."""

@@ -30,7 +30,11 @@ def interpolation_pos(node: Any) -> Any:
 def attr_name(p: tuple[Any, Any], frame: Frame) -> str:
     """Evaluate a dynamic attribute name ``(ev, node)``; must be a string."""
     fn, pnode = p
-    v = fn(frame)
+    return attr_name_of(fn(frame), pnode)
+
+
+def attr_name_of(v: Value, node: Any) -> str:
+    """A dynamic attribute name from its (forced) value: a string, or coerced to one."""
     t = type(v)
     if t is str or t is NixString:
         return v  # type: ignore[no-any-return]
@@ -39,7 +43,7 @@ def attr_name(p: tuple[Any, Any], frame: Frame) -> str:
     try:
         return coerce_to_string(v)
     except EvalError as e:
-        raise e.at(pnode) from None
+        raise e.at(node) from None
 
 
 def local_access(depth: int, idx: int, node: Any) -> Code:

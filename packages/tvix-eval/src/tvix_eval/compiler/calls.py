@@ -8,6 +8,7 @@ from tvix_eval.compiler.code import NO_CONST, Code, EvFn, Frame
 from tvix_eval.runtime.errors import EvalError
 from tvix_eval.runtime.ops import INT_MAX, INT_MIN, call_value, run_primop
 from tvix_eval.runtime.values import Lambda, NixAttrs, PrimOp, Thunk, Value
+from tvix_eval.syntax import ast
 
 _APPLY_TEMPLATE = """def ev(frame):
     f = {slot}
@@ -115,9 +116,32 @@ def apply_local(node: Any, fn: Any, arg: Any, depth: int, idx: int) -> Code:
     return Code(ev_any)
 
 
+def direct_call(node: Any, known: Any) -> tuple[PrimOp, list[Any]] | None:
+    """For ``f a b …`` whose head ``f`` (a variable or selection) holds a builtin known at
+    compile time (``known(f)``) that takes exactly these arguments (at most 3): the builtin
+    and the argument nodes in order, to call it without partial applications."""
+    args: list[Any] = []
+    head: Any = node
+    while type(head) is ast.Apply:
+        args.append(head.arg)
+        head = head.fn
+    if type(head) not in (ast.Ident, ast.Select):
+        return None
+    prim = known(head)
+    if type(prim) is not PrimOp or prim.arity != len(args) or prim.arity > 3:
+        return None
+    args.reverse()
+    return prim, args
+
+
 def fold_select(base: Code, path: list[Any]) -> Any:
     """``builtins.map`` and the like: the selected value when it is known at compile time."""
-    v = base.known
+    return fold_path(base.known, path)
+
+
+def fold_path(v: Any, path: Any) -> Any:
+    """``v.path`` when ``v`` is a value known at compile time and every name is static and
+    leads to a value (not a thunk); else NO_CONST."""
     for p in path:
         if type(v) is not NixAttrs or type(p) is not str:
             return NO_CONST

@@ -25,9 +25,10 @@ import contextlib
 import marshal
 import os
 import sys
-import threading
 import time
 from types import CodeType
+
+from tvix_eval.cache_files import PRUNE_PREFIX, prune, write_whole
 
 #: bump whenever generated code changes meaning for the same source (the source is the key)
 CODE_VERSION = "1"
@@ -41,7 +42,7 @@ MAX_MEMORY = 4096
 
 _MAGIC = b"TVXC1" + sys.implementation.cache_tag.encode() + b"\n"
 _SUFFIX = ".code"
-_PRUNE_PREFIX = "00"
+_PRUNE_PREFIX = PRUNE_PREFIX
 
 _memory: dict[tuple[str, str], CodeType] = {}
 
@@ -113,36 +114,11 @@ def _store(path: str, filename: str, source: str, code: CodeType) -> None:
 
     payload = marshal.dumps((filename, source, code))
     blob = _MAGIC + crc32(payload).to_bytes(4, "little") + payload
-    directory, name = os.path.split(path)
-    os.makedirs(directory, mode=0o700, exist_ok=True)
-    tmp = os.path.join(directory, f".tmp-{os.getpid()}-{threading.get_ident()}-{name}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(blob)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    if name.startswith(_PRUNE_PREFIX):
-        _prune(directory)
+    write_whole(path, blob, mode=0o600, dir_mode=0o700)
+    if os.path.basename(path).startswith(_PRUNE_PREFIX):
+        _prune(os.path.dirname(path))
 
 
 def _prune(directory: str) -> None:
-    """Keep at most :data:`MAX_ENTRIES` files: remove the least recently used quarter."""
-    entries: list[tuple[float, str]] = []
-    try:
-        with os.scandir(directory) as it:
-            for entry in it:
-                if entry.name.endswith(_SUFFIX) and not entry.name.startswith("."):
-                    with contextlib.suppress(OSError):
-                        entries.append((entry.stat().st_mtime, entry.path))
-    except OSError:
-        return
-    if len(entries) <= MAX_ENTRIES:
-        return
-    entries.sort()
-    for _, stale in entries[: len(entries) - MAX_ENTRIES * 3 // 4]:
-        with contextlib.suppress(OSError):
-            os.unlink(stale)
+    """Keep at most :data:`MAX_ENTRIES` files: remove the least recently used."""
+    prune(directory, _SUFFIX, MAX_ENTRIES)

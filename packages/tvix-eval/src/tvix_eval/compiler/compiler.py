@@ -24,6 +24,7 @@ from tvix_eval.compiler.calls import (
     apply_local,
     apply_local_inline,
     describe_lambda,
+    direct_call,
     direct_primop,
     fold_select,
     note_failed_call,
@@ -776,18 +777,10 @@ class Compiler:
 
     def _apply_primop(self, node: ast.Apply, scope: Scope | None) -> Code | None:
         """A builtin applied to exactly its arity of arguments, called without currying."""
-        args: list[Any] = []
-        fn_node: Any = node
-        while type(fn_node) is ast.Apply:
-            args.append(fn_node.arg)
-            fn_node = fn_node.fn
-        if type(fn_node) not in (ast.Ident, ast.Select):
+        found = direct_call(node, lambda head: self.compile(head, scope).known)
+        if found is None:
             return None
-        fn_code = self.compile(fn_node, scope)
-        prim = fn_code.known
-        if type(prim) is not PrimOp or prim.arity != len(args) or prim.arity > 3:
-            return None
-        args.reverse()
+        prim, args = found
         return direct_primop(prim, [self.compile(a, scope) for a in args], node)
 
     # ------------------------------------------------------------------ operators

@@ -19,12 +19,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from tvix_eval.compiler.calls import direct_call, fold_path
 from tvix_eval.compiler.code import NO_CONST, UNSET
 from tvix_eval.compiler.emit import Fn, Unit
 from tvix_eval.compiler.fastops import _slow
 from tvix_eval.compiler.scope import UNKNOWN, Dynamic, Global, Local, Scope, resolve
 from tvix_eval.runtime.ops import INT_MAX, INT_MIN
-from tvix_eval.runtime.values import BLACKHOLE, NixAttrs, PrimOp, Thunk
+from tvix_eval.runtime.values import BLACKHOLE, PrimOp, Thunk
 from tvix_eval.syntax import ast
 
 if TYPE_CHECKING:
@@ -350,7 +351,7 @@ class Gen:
                 )
                 fn.line(f"{x} = {ns}.d.get({name}, MISSING)")
         fn.line(f"if {x} is MISSING: raise undefined_error({name}, {nname})")
-        fn.line(f"if type({x}) is Thunk: {x} = {x}.force_at({nname})")
+        self.force(x, ctx, fail=f"var_force_failed(e, {nname})")
         return x
 
     def known(self, node: Any, scope: Scope | None) -> Any:
@@ -364,14 +365,7 @@ class Gen:
                 return r.known
             return NO_CONST
         if t is ast.Select and node.default is None:
-            v = self.known(node.expr, scope)
-            for p in node.path:
-                if type(v) is not NixAttrs or type(p) is not str:
-                    return NO_CONST
-                v = v.d.get(p, NO_CONST)
-                if v is NO_CONST or type(v) is Thunk:
-                    return NO_CONST
-            return v
+            return fold_path(self.known(node.expr, scope), node.path)
         return NO_CONST
 
     # ------------------------------------------------------------------ selection
@@ -653,18 +647,7 @@ class Gen:
     def _apply_primop_of(self, node: ast.Apply, ctx: Ctx) -> tuple[PrimOp, list[Any]] | None:
         """The builtin and arguments of a call of a builtin known here, with exactly its
         arity (≤ 3) of arguments."""
-        args: list[Any] = []
-        head: Any = node
-        while type(head) is ast.Apply:
-            args.append(head.arg)
-            head = head.fn
-        if type(head) not in (ast.Ident, ast.Select):
-            return None
-        prim = self.known(head, ctx.scope)
-        if type(prim) is not PrimOp or prim.arity != len(args) or prim.arity > 3:
-            return None
-        args.reverse()
-        return prim, args
+        return direct_call(node, lambda head: self.known(head, ctx.scope))
 
     def _apply_primop(self, node: ast.Apply, ctx: Ctx) -> str | None:
         """A builtin known here applied to exactly its arity (≤ 3) of arguments, called

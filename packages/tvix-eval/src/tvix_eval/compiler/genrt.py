@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tvix_eval.compiler.access import interpolation_pos
+from tvix_eval.compiler.access import attr_name_of, interpolation_pos
 from tvix_eval.compiler.calls import describe_lambda, note_failed_call
 from tvix_eval.runtime.errors import (
     AssertionFailed,
@@ -25,13 +25,13 @@ from tvix_eval.runtime.ops import (
     arith,
     call_value,
     coerce_to_string,
+    concat_lists,
     expect_attrs,
     expect_bool,
-    expect_list,
+    update_attrs,
 )
 from tvix_eval.runtime.values import (
     Lambda,
-    MergedPositions,
     NixAttrs,
     NixPath,
     NixString,
@@ -39,8 +39,6 @@ from tvix_eval.runtime.values import (
     Value,
     show_type,
 )
-
-_new = object.__new__
 
 
 def select_error(v: Value, name: str, node: Any) -> EvalError:
@@ -76,19 +74,6 @@ def attr_force_failed(e: BaseException, attrs: NixAttrs, name: str, node: Any) -
             e.pos = node
         pos = attrs.pos.get(name) if attrs.pos is not None else None
         e.add_trace(pos, f"while evaluating the attribute '{name}'", True)
-
-
-def attr_name_of(v: Value, node: Any) -> str:
-    """A dynamic attribute name from its (forced) value: a string, or coerced to one."""
-    t = type(v)
-    if t is str or t is NixString:
-        return v  # type: ignore[no-any-return]
-    if t is NixPath:
-        return v.path  # type: ignore[no-any-return]
-    try:
-        return coerce_to_string(v)
-    except EvalError as e:
-        raise e.at(node) from None
 
 
 def dynamic_key(v: Value, node: Any) -> str | None:
@@ -169,43 +154,6 @@ def coerce_add_lhs(a: Value, node: Any) -> Value:
         return coerce_to_string(a)
     except EvalError as e:
         raise e.at(node.lhs) from None
-
-
-def update_attrs(a: NixAttrs, b: NixAttrs) -> NixAttrs:
-    """``a // b`` on sets."""
-    if not b.d:
-        return a
-    if not a.d:
-        return b
-    d = a.d.copy()
-    d.update(b.d)
-    pa = a.pos
-    pb = b.pos
-    if pa is None:
-        pos = pb
-    elif pb is None:
-        pos = pa
-    else:
-        pos = MergedPositions((pb, pa))
-    r = _new(NixAttrs)  # without the frame of NixAttrs.__init__
-    r.d = d
-    r._keys = None
-    r.pos = pos
-    return r
-
-
-def concat_lists(a: Value, b: Value, node: Any) -> list[Value]:
-    """``a ++ b`` on forced operands."""
-    try:
-        a = a if type(a) is list else expect_list(a)
-        b = b if type(b) is list else expect_list(b)
-    except EvalError as e:
-        raise e.at(node) from None
-    if not b and len(a) > 2:
-        return a  # type: ignore[no-any-return]
-    if not a and len(b) > 2:
-        return b  # type: ignore[no-any-return]
-    return a + b  # type: ignore[no-any-return]
 
 
 def interpolate(v: Value, node: Any) -> str:

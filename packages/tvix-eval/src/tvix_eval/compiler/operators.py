@@ -19,14 +19,13 @@ from tvix_eval.runtime.ops import (
     canon_path,
     check_int,
     coerce_to_string,
+    concat_lists,
     concat_strings,
     expect_attrs,
     expect_bool,
-    expect_list,
+    update_attrs,
 )
 from tvix_eval.runtime.values import (
-    MergedPositions,
-    NixAttrs,
     NixPath,
     NixString,
     Value,
@@ -129,38 +128,13 @@ def compile_binop(
                 b = expect_attrs(rev(frame))
             except EvalError as e:
                 raise e.at(node) from None
-            if not b.d:
-                return a
-            if not a.d:
-                return b
-            d = a.d.copy()
-            d.update(b.d)
-            pa = a.pos
-            pb = b.pos
-            if pa is None:
-                pos = pb
-            elif pb is None:
-                pos = pa
-            else:
-                pos = MergedPositions((pb, pa))
-            return NixAttrs(d, pos)
+            return update_attrs(a, b)
 
         return Code(ev_update)
     if op == "++":
 
         def ev_concat(frame: Frame) -> Value:
-            a = lev(frame)
-            b = rev(frame)
-            try:
-                a = expect_list(a)
-                b = expect_list(b)
-            except EvalError as e:
-                raise e.at(node) from None
-            if not b and len(a) > 2:
-                return a
-            if not a and len(b) > 2:
-                return b
-            return a + b
+            return concat_lists(lev(frame), rev(frame), node)
 
         return Code(ev_concat)
     raise AssertionError(f"unknown operator {op}")

@@ -9,11 +9,13 @@ evaluator thread provides.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from tvix_eval.runtime import context as _context
 from tvix_eval.runtime.errors import EvalError, TypeMismatch
 from tvix_eval.runtime.values import (
     Lambda,
+    MergedPositions,
     NixAttrs,
     NixPath,
     NixString,
@@ -137,6 +139,46 @@ def lazy_calls(f: Value, args: Sequence[Value]) -> list[Value]:
                 append(t)
             return out
     return [Thunk(_apply_pair, (f, x)) for x in args]
+
+
+# --------------------------------------------------------------------------- // and ++
+
+
+def update_attrs(a: NixAttrs, b: NixAttrs) -> NixAttrs:
+    """``a // b`` on sets (an empty side gives the other one itself, as in C++ Nix)."""
+    if not b.d:
+        return a
+    if not a.d:
+        return b
+    d = a.d.copy()
+    d.update(b.d)
+    pa = a.pos
+    pb = b.pos
+    if pa is None:
+        pos = pb
+    elif pb is None:
+        pos = pa
+    else:
+        pos = MergedPositions((pb, pa))
+    r = _new(NixAttrs)  # without the frame of NixAttrs.__init__
+    r.d = d
+    r._keys = None
+    r.pos = pos
+    return r
+
+
+def concat_lists(a: Value, b: Value, node: Any) -> list[Value]:
+    """``a ++ b`` on forced operands; a type error gets the position ``node``."""
+    try:
+        a = a if type(a) is list else expect_list(a)
+        b = b if type(b) is list else expect_list(b)
+    except EvalError as e:
+        raise e.at(node) from None
+    if not b and len(a) > 2:
+        return a  # type: ignore[no-any-return]
+    if not a and len(b) > 2:
+        return b  # type: ignore[no-any-return]
+    return a + b  # type: ignore[no-any-return]
 
 
 # --------------------------------------------------------------------------- forcing

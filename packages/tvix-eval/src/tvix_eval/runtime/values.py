@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Final, Protocol
 
-from tvix_eval.runtime.errors import EvalError, InfiniteRecursion
+from tvix_eval.runtime.errors import InfiniteRecursion
 
 #: A Nix value, or a thunk that evaluates to one.
 Value = Any
@@ -310,56 +310,6 @@ class Thunk:
         self.value = value
         self.code = None
         self.env = None
-        return value
-
-    def force_at(self, node: Any) -> Value:
-        """:meth:`force`, giving an error without a position the one of ``node`` (the
-        variable whose value this is)."""
-        code = self.code
-        if code is None:
-            return self.value
-        self.code = _blackhole
-        try:
-            value = code(self.env)
-        except EvalError as e:
-            self.code = code
-            if e.pos is None:
-                e.pos = node
-            raise
-        except BaseException:
-            self.code = code
-            raise
-        self.value = value
-        self.code = None
-        self.env = None
-        return value
-
-    def force_attr(self, attrs: NixAttrs, name: str, node: Any) -> Value:
-        """:meth:`force` for the selection ``node`` of ``name`` from ``attrs``: an error gets
-        that position, if it has none, and C++ Nix's ``while evaluating the attribute`` frame.
-        The value then replaces the thunk in the set (as C++ Nix overwrites a thunk with its
-        value), so later selections skip the thunk."""
-        code = self.code
-        if code is None:
-            value = self.value
-        else:
-            self.code = _blackhole
-            try:
-                value = code(self.env)
-            except EvalError as e:
-                self.code = code
-                if e.pos is None:
-                    e.pos = node
-                pos = attrs.pos.get(name) if attrs.pos is not None else None
-                e.add_trace(pos, f"while evaluating the attribute '{name}'", True)
-                raise
-            except BaseException:
-                self.code = code
-                raise
-            self.value = value
-            self.code = None
-            self.env = None
-        attrs.d[name] = value
         return value
 
     def is_evaluated(self) -> bool:

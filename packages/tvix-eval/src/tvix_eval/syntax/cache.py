@@ -43,12 +43,12 @@ import io
 import os
 import pickle
 import struct
-import threading
 from array import array
 from operator import attrgetter
 from pathlib import Path as FsPath
 from typing import Any
 
+from tvix_eval.cache_files import PRUNE_PREFIX, prune, write_whole
 from tvix_eval.syntax import ast as A
 from tvix_eval.syntax.ast import Source
 from tvix_eval.syntax.cache_switch import cache_dir, cache_enabled
@@ -76,7 +76,7 @@ CHUNK_SPAN = 512
 #: Most entries a cache directory keeps (pruned, least recently used first, now and then).
 MAX_ENTRIES = 4096
 
-_PRUNE_PREFIX = "00"
+_PRUNE_PREFIX = PRUNE_PREFIX
 _MAGIC = b"TVXP3\n"
 _HEADER = struct.Struct("<32sQ")  # SHA-256 of the text, number of chunks
 _ROW = 5  # table row: payload offset, length, class number, start, end
@@ -321,39 +321,13 @@ def _load(path: FsPath, source: Source, text_hash: bytes) -> A.Expr | None:
 
 
 def _prune(directory: FsPath, suffix: str = ".parse") -> None:
-    """Keep at most :data:`MAX_ENTRIES` entries: remove the least recently used quarter."""
-    entries: list[tuple[float, str]] = []
-    try:
-        with os.scandir(directory) as it:
-            for entry in it:
-                if entry.name.endswith(suffix) and not entry.name.startswith("."):
-                    with contextlib.suppress(OSError):
-                        entries.append((entry.stat().st_mtime, entry.path))
-    except OSError:
-        return
-    if len(entries) <= MAX_ENTRIES:
-        return
-    entries.sort()
-    for _, stale in entries[: len(entries) - MAX_ENTRIES * 3 // 4]:
-        with contextlib.suppress(OSError):
-            os.unlink(stale)
+    """Keep at most :data:`MAX_ENTRIES` entries (or marks): remove the least recently used."""
+    prune(str(directory), suffix, MAX_ENTRIES)
 
 
 def _store(path: FsPath, e: A.Expr) -> None:
     payload = encode(e)
-    blob = _MAGIC + hashlib.sha256(payload).digest() + payload
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Unique per process and thread; not the tempfile module, whose imports cost milliseconds.
-    tmp = str(path.parent / f".tmp-{os.getpid()}-{threading.get_ident()}-{path.name}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(blob)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_whole(str(path), _MAGIC + hashlib.sha256(payload).digest() + payload)
     if path.name.startswith(_PRUNE_PREFIX):  # one store in 256, chosen by the key
         _prune(path.parent)
 
