@@ -156,13 +156,9 @@ def compile_unary(node: Any, operand: Code) -> Code:
 
         return Code(ev)
 
+    from tvix_eval.compiler.genrt import negate
+
     def neg(frame: Frame) -> Value:
-        v = oev(frame)
-        if type(v) is int and v != INT_MIN:
-            return -v
-        try:
-            return arith("-", 0, v)
-        except EvalError as e:
-            raise e.at(node) from None
+        return negate(oev(frame), node)
 
     return Code(neg)
