@@ -11,6 +11,7 @@ from typing import Any
 
 from tvix_eval.compiler.code import Code, Frame
 from tvix_eval.compiler.fastops import specialise
+from tvix_eval.compiler.genrt import negate
 from tvix_eval.runtime.errors import EvalError, TypeMismatch
 from tvix_eval.runtime.ops import (
     INT_MAX,
@@ -155,8 +156,6 @@ def compile_unary(node: Any, operand: Code) -> Code:
             return not v
 
         return Code(ev)
-
-    from tvix_eval.compiler.genrt import negate
 
     def neg(frame: Frame) -> Value:
         return negate(oev(frame), node)
